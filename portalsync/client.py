@@ -1,0 +1,303 @@
+"""HTTP client of the portal's sync API. Translates every failure into PortalError.
+
+It knows HTTP and the API's shapes only; what to do about an error is the engine's call.
+"""
+
+import ipaddress
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import requests
+from requests.adapters import HTTPAdapter
+
+API_PREFIX = "/api/v1"
+SERVICE_USER = "service"
+
+
+class PortalError(Exception):
+    """Base of every failure talking to the portal; `message` is German, for the UI."""
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+
+
+class TransientError(PortalError):
+    """Worth retrying later: timeout, reset, 5xx, 429."""
+
+    def __init__(
+        self, message: str, *, http_status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, http_status=http_status)
+        self.retry_after = retry_after
+
+
+class UnreachableError(TransientError):
+    """No connection could be made at all: the whole target is down."""
+
+
+class AuthError(PortalError):
+    """The portal rejects the service password (401/403)."""
+
+
+class PermanentError(PortalError):
+    """The request itself is wrong (400/404/413/422); retrying the same data cannot help."""
+
+
+@dataclass(frozen=True)
+class PushItem:
+    portal_id: UUID
+    version: int
+    data: dict[str, Any]
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.portal_id}:v{self.version}"
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """The portal's answer for one client.
+
+    status 200/201: stored; 409: the portal already holds `version` (≥ the sent one);
+    422/400: rejected with `error` (German text from the portal).
+    """
+
+    portal_id: UUID
+    status: int
+    version: int | None
+    list_state: str
+    content_hash: str
+    error: str
+
+    @property
+    def stored(self) -> bool:
+        return self.status in (200, 201, 409)
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _format_error(body: dict[str, Any]) -> str:
+    """The portal's German message, followed by its field errors."""
+    message = str(body.get("error") or "")
+    fields = body.get("fields")
+    if isinstance(fields, dict) and fields:
+        details = "; ".join(
+            f"{name}: {' '.join(map(str, errors)) if isinstance(errors, list) else errors}"
+            for name, errors in fields.items()
+        )
+        message = f"{message} ({details})" if message else details
+    return message[:1000]
+
+
+def _error_text(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500]
+    return _format_error(body) if isinstance(body, dict) else str(body)[:500]
+
+
+class PortalClient:
+    """One keep-alive session to the portal. Not thread-safe; use one per worker loop."""
+
+    def __init__(
+        self, *, base_url: str, password: str, connect_timeout: float, read_timeout: float
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = (connect_timeout, read_timeout)
+        self.session = requests.Session()
+        self.session.auth = (SERVICE_USER, password)
+        self.session.headers["Accept"] = "application/json"
+        # Retrying is the engine's job: it knows about versions and backoff.
+        self.session.mount("http://", HTTPAdapter(max_retries=0, pool_maxsize=2))
+        self.session.mount("https://", HTTPAdapter(max_retries=0, pool_maxsize=2))
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> "PortalClient":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        try:
+            # Redirects are never followed: they could carry the credentials elsewhere.
+            response = self.session.request(
+                method,
+                self.base_url + API_PREFIX + path,
+                timeout=self.timeout,
+                allow_redirects=False,
+                **kwargs,
+            )
+        except requests.ConnectTimeout as exc:
+            raise UnreachableError("Zeitüberschreitung beim Verbindungsaufbau zum Portal.") from exc
+        except requests.exceptions.SSLError as exc:
+            raise UnreachableError(
+                "Die TLS-Verbindung zum Portal ist fehlgeschlagen (Zertifikat prüfen)."
+            ) from exc
+        except requests.ReadTimeout as exc:
+            raise TransientError("Das Portal hat nicht rechtzeitig geantwortet.") from exc
+        except requests.ConnectionError as exc:
+            if _is_refused(exc):
+                raise UnreachableError("Das Portal ist nicht erreichbar.") from exc
+            raise TransientError("Die Verbindung zum Portal wurde unterbrochen.") from exc
+        except requests.RequestException as exc:
+            raise TransientError("Fehler bei der Verbindung zum Portal.") from exc
+        return self._check_status(response)
+
+    def _check_status(self, response: requests.Response) -> requests.Response:
+        status = response.status_code
+        if status in (401, 403):
+            raise AuthError(
+                "Das Portal lehnt das Service-Account Passwort ab.", http_status=status
+            )
+        if status == 429:
+            raise TransientError(
+                "Das Portal drosselt die Anfragen.",
+                http_status=status,
+                retry_after=_retry_after(response),
+            )
+        if status >= 500:
+            raise TransientError(
+                f"Das Portal meldet einen Serverfehler (HTTP {status}).",
+                http_status=status,
+                retry_after=_retry_after(response),
+            )
+        if 300 <= status < 400:
+            raise PermanentError(
+                f"Das Portal leitet um (HTTP {status}); bitte die Portal-URL prüfen.",
+                http_status=status,
+            )
+        return response
+
+    def check(self) -> dict[str, Any]:
+        """GET /status: proves reachability and the password. Returns the portal's info."""
+        response = self._request("GET", "/status")
+        if response.status_code != 200:
+            raise PermanentError(_error_text(response), http_status=response.status_code)
+        return response.json()
+
+    def push(self, item: PushItem) -> PushResult:
+        response = self._request(
+            "PUT",
+            f"/clients/{item.portal_id}",
+            json=item.data,
+            headers={
+                "X-Sync-Version": str(item.version),
+                "Idempotency-Key": item.idempotency_key,
+            },
+        )
+        return self._result(item.portal_id, response.status_code, response)
+
+    def push_batch(self, items: list[PushItem]) -> list[PushResult]:
+        response = self._request(
+            "POST",
+            "/clients/batch",
+            json={
+                "items": [
+                    {
+                        "portal_id": str(item.portal_id),
+                        "version": item.version,
+                        "idempotency_key": item.idempotency_key,
+                        "data": item.data,
+                    }
+                    for item in items
+                ]
+            },
+        )
+        if response.status_code != 200:
+            raise PermanentError(_error_text(response), http_status=response.status_code)
+        results = response.json()["results"]
+        if len(results) != len(items):
+            raise TransientError("Das Portal hat eine unvollständige Antwort geliefert.")
+        return [
+            PushResult(
+                portal_id=item.portal_id,
+                status=int(result["status"]),
+                version=result.get("version"),
+                list_state=result.get("list_state") or "",
+                content_hash=result.get("content_hash") or "",
+                error=_batch_error_text(result),
+            )
+            for item, result in zip(items, results, strict=True)
+        ]
+
+    def _result(self, portal_id: UUID, status: int, response: requests.Response) -> PushResult:
+        if status in (200, 201, 409):
+            body = response.json()
+            return PushResult(
+                portal_id=portal_id,
+                status=status,
+                version=body.get("version"),
+                list_state=body.get("list_state") or "",
+                content_hash=body.get("content_hash") or "",
+                error="",
+            )
+        return PushResult(
+            portal_id=portal_id,
+            status=status,
+            version=None,
+            list_state="",
+            content_hash="",
+            error=_error_text(response) or f"HTTP {status}",
+        )
+
+    def list_clients(self, *, page_size: int = 500) -> Iterator[dict[str, Any]]:
+        """Every client the portal holds, page by page."""
+        page: int | None = 1
+        while page is not None:
+            response = self._request(
+                "GET", "/clients", params={"page": page, "page_size": page_size}
+            )
+            if response.status_code != 200:
+                raise PermanentError(_error_text(response), http_status=response.status_code)
+            body = response.json()
+            yield from body["results"]
+            page = body.get("next")
+
+
+def _batch_error_text(result: dict[str, Any]) -> str:
+    if int(result.get("status", 0)) in (200, 201, 409):
+        return ""
+    return _format_error(result) or f"HTTP {result.get('status')}"
+
+
+def _is_refused(exc: requests.ConnectionError) -> bool:
+    """True when no TCP connection was made (refused, no route, DNS failure)."""
+    reason: BaseException | None = exc
+    while reason is not None:
+        if isinstance(reason, (ConnectionRefusedError, OSError)) and getattr(
+            reason, "errno", None
+        ) in (111, 113, 101, -2, -3):
+            return True
+        if type(reason).__name__ in ("NewConnectionError", "NameResolutionError"):
+            return True
+        reason = reason.__cause__ or reason.__context__ or (
+            reason.args[0] if reason.args and isinstance(reason.args[0], BaseException) else None
+        )
+        if reason is exc:
+            break
+    return False

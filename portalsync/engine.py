@@ -1,0 +1,436 @@
+"""The sync engine: claim due clients, send their current state, record the outcome.
+
+Contract (see design.md, "Rules that make this trustworthy"):
+- a claim is a lease: while it holds, no other worker sends the client; when it expires
+  (worker crash), the row is claimable again and the re-send carries the same
+  idempotency key if nothing changed meanwhile;
+- the data sent is read at send time, so any number of edits coalesce into one push;
+- transient failures back off per client; an unreachable portal or a rejected password
+  pauses the whole target without counting attempts against any client.
+"""
+
+import logging
+import random
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from clients.models import Client
+from portalsync import crypto
+from portalsync.client import (
+    AuthError,
+    PermanentError,
+    PortalClient,
+    PortalError,
+    PushItem,
+    PushResult,
+    TransientError,
+    UnreachableError,
+)
+from portalsync.models import PortalConnection, SyncAttempt, SyncState, WorkerHeartbeat
+from portalsync.payload import client_snapshot, snapshot_hash
+
+logger = logging.getLogger(__name__)
+Health = PortalConnection.Health
+Outcome = SyncAttempt.Outcome
+
+
+@dataclass(frozen=True)
+class Claim:
+    state_id: int
+    client_id: int | None
+    portal_id: uuid.UUID
+    portal_number: int
+    version: int
+    tombstone: dict[str, Any] | None
+
+
+@dataclass
+class DrainReport:
+    """What one drain did; `paused` tells that it stopped because the target is paused."""
+
+    sent: int = 0
+    delivered: int = 0
+    rejected: int = 0
+    retrying: int = 0
+    paused: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: "DrainReport") -> None:
+        self.sent += other.sent
+        self.delivered += other.delivered
+        self.rejected += other.rejected
+        self.retrying += other.retrying
+        self.paused = self.paused or other.paused
+        self.errors.extend(other.errors)
+
+
+# --- Connection and pause state -------------------------------------------------------------
+
+
+def open_portal_client(*, read_timeout: float | None = None) -> PortalClient | None:
+    """A client for the configured portal, or None when no password is stored."""
+    token = PortalConnection.load().password_encrypted
+    if not token:
+        return None
+    return PortalClient(
+        base_url=settings.PORTAL_URL,
+        password=crypto.decrypt(token),
+        connect_timeout=settings.PORTALSYNC_CONNECT_TIMEOUT,
+        read_timeout=read_timeout or settings.PORTALSYNC_READ_TIMEOUT,
+    )
+
+
+def record_healthy(*, pushed: bool) -> None:
+    now = timezone.now()
+    updates: dict[str, Any] = {
+        "health": Health.OK,
+        "health_detail": "",
+        "health_checked_at": now,
+        "paused_until": None,
+    }
+    if pushed:
+        updates["last_push_at"] = now
+    PortalConnection.objects.filter(pk=1).update(**updates)
+
+
+def record_failure(error: PortalError, *, pause: bool) -> None:
+    """Remember why the portal failed; with `pause`, stop sending for a while."""
+    now = timezone.now()
+    health = Health.AUTH_FAILED if isinstance(error, AuthError) else Health.UNREACHABLE
+    PortalConnection.objects.filter(pk=1).update(
+        health=health,
+        health_detail=error.message,
+        health_checked_at=now,
+        paused_until=now + timedelta(seconds=settings.PORTALSYNC_PAUSE_SECONDS) if pause else None,
+    )
+
+
+def check_connection() -> PortalConnection:
+    """Ask the portal whether it accepts the stored password; record and return the result."""
+    try:
+        client = open_portal_client(read_timeout=settings.PORTALSYNC_CONNECT_TIMEOUT + 5)
+    except crypto.EncryptionKeyError as exc:
+        PortalConnection.objects.filter(pk=1).update(
+            health=Health.UNKNOWN, health_detail=str(exc), health_checked_at=timezone.now()
+        )
+        return PortalConnection.load()
+    if client is None:
+        return PortalConnection.load()
+    with client:
+        try:
+            client.check()
+        except (AuthError, UnreachableError) as exc:
+            record_failure(exc, pause=True)
+        except PortalError as exc:
+            record_failure(exc, pause=False)
+        else:
+            record_healthy(pushed=False)
+    return PortalConnection.load()
+
+
+def _target_ready(now: datetime) -> bool:
+    """False while paused; once the pause is over, probe the portal to end it."""
+    conn = PortalConnection.load()
+    if not conn.has_password:
+        return False
+    if not conn.is_paused:
+        return True
+    if conn.paused_until > now:
+        return False
+    return not check_connection().is_paused
+
+
+# --- Claims ---------------------------------------------------------------------------------
+
+
+def claim_due(*, limit: int, now: datetime | None = None) -> tuple[uuid.UUID, list[Claim]]:
+    """Lease up to `limit` due clients to this worker, oldest due first.
+
+    On PostgreSQL concurrent claimers skip each other's locked rows; on SQLite the
+    IMMEDIATE transaction serialises claimers.
+    """
+    now = now or timezone.now()
+    token = uuid.uuid4()
+    lease_end = now + timedelta(seconds=settings.PORTALSYNC_LEASE_SECONDS)
+    with transaction.atomic():
+        due = (
+            SyncState.objects.filter(status=SyncState.Status.PENDING, next_attempt_at__lte=now)
+            .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+            .order_by("next_attempt_at", "pk")
+        )
+        if db_connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        rows = list(
+            due.values_list(
+                "pk", "client_id", "portal_id", "portal_number", "desired_version", "tombstone"
+            )[:limit]
+        )
+        if not rows:
+            return token, []
+        SyncState.objects.filter(pk__in=[row[0] for row in rows]).update(
+            lease_token=token, leased_until=lease_end, last_attempt_at=now
+        )
+    return token, [Claim(*row) for row in rows]
+
+
+def _release(token: uuid.UUID, claims: list[Claim]) -> None:
+    """Give claims back untouched: the target is paused, no attempt is counted."""
+    SyncState.objects.filter(pk__in=[c.state_id for c in claims], lease_token=token).update(
+        lease_token=None, leased_until=None
+    )
+
+
+# --- Outcomes ---------------------------------------------------------------------------------
+
+
+def backoff_seconds(attempts: int, *, retry_after: float | None = None) -> float:
+    """Delay before attempt number `attempts + 1`: the schedule with ± jitter, or Retry-After."""
+    if retry_after is not None:
+        return retry_after
+    steps = settings.PORTALSYNC_BACKOFF_SECONDS
+    base = steps[min(max(attempts, 1), len(steps)) - 1]
+    jitter = settings.PORTALSYNC_BACKOFF_JITTER
+    return base * random.uniform(1 - jitter, 1 + jitter)  # noqa: S311 - jitter, not crypto
+
+
+def _ack(token: uuid.UUID, claim: Claim, result: PushResult, sent_hash: str, now: datetime) -> None:
+    SyncState.objects.filter(pk=claim.state_id, lease_token=token).update(
+        delivered_version=claim.version,
+        delivered_hash=sent_hash,
+        list_state=result.list_state or F("list_state"),
+        # Edits made while the push was in flight stay pending: they coalesce into one follow-up.
+        status=Case(
+            When(desired_version__gt=claim.version, then=Value(SyncState.Status.PENDING)),
+            default=Value(SyncState.Status.SYNCED),
+        ),
+        pending_since=Case(
+            When(desired_version__gt=claim.version, then=F("pending_since")), default=None
+        ),
+        attempts=0,
+        next_attempt_at=now,
+        lease_token=None,
+        leased_until=None,
+        last_success_at=now,
+        last_http_status=result.status,
+        last_error="",
+    )
+    if result.status == 409 and result.version is not None and result.version > claim.version:
+        # The portal holds a newer version than we sent (e.g. the Board was restored from a
+        # backup): re-assert the Board's current state above the portal's version.
+        SyncState.objects.filter(pk=claim.state_id, desired_version__lte=result.version).update(
+            desired_version=result.version + 1,
+            status=SyncState.Status.PENDING,
+            pending_since=now,
+        )
+
+
+def _reject(token: uuid.UUID, claim: Claim, status: int | None, message: str, now: datetime) -> None:
+    """Permanent error: the client waits for the next edit or a manual retry."""
+    SyncState.objects.filter(pk=claim.state_id, lease_token=token).update(
+        status=Case(
+            When(desired_version__gt=claim.version, then=Value(SyncState.Status.PENDING)),
+            default=Value(SyncState.Status.FAILED),
+        ),
+        attempts=F("attempts") + 1,
+        next_attempt_at=now,
+        lease_token=None,
+        leased_until=None,
+        last_http_status=status,
+        last_error=message,
+    )
+
+
+def _retry_later(
+    token: uuid.UUID, claims: list[Claim], error: TransientError, now: datetime
+) -> None:
+    attempts_by_id = dict(
+        SyncState.objects.filter(pk__in=[c.state_id for c in claims]).values_list("pk", "attempts")
+    )
+    for claim in claims:
+        attempts = attempts_by_id.get(claim.state_id, 0) + 1
+        delay = backoff_seconds(attempts, retry_after=error.retry_after)
+        SyncState.objects.filter(pk=claim.state_id, lease_token=token).update(
+            attempts=attempts,
+            next_attempt_at=now + timedelta(seconds=delay),
+            lease_token=None,
+            leased_until=None,
+            last_http_status=error.http_status,
+            last_error=error.message,
+        )
+
+
+# --- Sending ----------------------------------------------------------------------------------
+
+
+def _snapshots(claims: list[Claim]) -> dict[int, dict[str, Any]]:
+    """Current snapshot per claimed state; a claim whose client vanished gets none."""
+    clients = Client.objects.in_bulk([c.client_id for c in claims if c.client_id is not None])
+    today = timezone.localdate()
+    snapshots: dict[int, dict[str, Any]] = {}
+    for claim in claims:
+        client = clients.get(claim.client_id) if claim.client_id is not None else None
+        if client is not None:
+            snapshots[claim.state_id] = client_snapshot(
+                client, portal_number=claim.portal_number, today=today
+            )
+        elif claim.tombstone is not None:
+            snapshots[claim.state_id] = claim.tombstone
+    return snapshots
+
+
+def send_claims(portal: PortalClient, token: uuid.UUID, claims: list[Claim]) -> DrainReport:
+    """Push one batch of claims and record every outcome. Never raises PortalError."""
+    report = DrainReport()
+    snapshots = _snapshots(claims)
+    # A client deleted after the claim: its tombstone arrives with the next claim.
+    vanished = [c for c in claims if c.state_id not in snapshots]
+    _release(token, vanished)
+    claims = [c for c in claims if c.state_id in snapshots]
+    if not claims:
+        return report
+    items = [PushItem(c.portal_id, c.version, snapshots[c.state_id]) for c in claims]
+    started = time.monotonic()
+    now = timezone.now()
+    log: list[SyncAttempt] = []
+
+    def log_all(outcome: str, status: int | None, error: str) -> None:
+        duration = int((time.monotonic() - started) * 1000)
+        log.extend(
+            SyncAttempt(
+                created_at=now,
+                sync_state_id=c.state_id,
+                version=c.version,
+                outcome=outcome,
+                http_status=status,
+                error=error,
+                duration_ms=duration,
+            )
+            for c in claims
+        )
+
+    report.sent = len(claims)
+    try:
+        results = portal.push_batch(items) if len(items) > 1 else [portal.push(items[0])]
+    except (AuthError, UnreachableError) as exc:
+        with transaction.atomic():
+            _release(token, claims)
+            record_failure(exc, pause=True)
+            log_all(Outcome.PAUSED, exc.http_status, exc.message)
+            SyncAttempt.objects.bulk_create(log)
+        report.paused = True
+        report.errors.append(exc.message)
+        return report
+    except TransientError as exc:
+        with transaction.atomic():
+            _retry_later(token, claims, exc, now)
+            record_failure(exc, pause=False)
+            log_all(Outcome.TRANSIENT, exc.http_status, exc.message)
+            SyncAttempt.objects.bulk_create(log)
+        report.retrying = len(claims)
+        report.errors.append(exc.message)
+        return report
+    except PermanentError as exc:
+        with transaction.atomic():
+            for claim in claims:
+                _reject(token, claim, exc.http_status, exc.message, now)
+            log_all(Outcome.REJECTED, exc.http_status, exc.message)
+            SyncAttempt.objects.bulk_create(log)
+        report.rejected = len(claims)
+        report.errors.append(exc.message)
+        return report
+
+    duration = int((time.monotonic() - started) * 1000)
+    with transaction.atomic():
+        for claim, item, result in zip(claims, items, results, strict=True):
+            if result.stored:
+                _ack(token, claim, result, snapshot_hash(item.data), now)
+                outcome = Outcome.DELIVERED if result.status != 409 else Outcome.ALREADY_CURRENT
+                report.delivered += 1
+            else:
+                _reject(token, claim, result.status, result.error, now)
+                outcome = Outcome.REJECTED
+                report.rejected += 1
+            log.append(
+                SyncAttempt(
+                    created_at=now,
+                    sync_state_id=claim.state_id,
+                    version=claim.version,
+                    outcome=outcome,
+                    http_status=result.status,
+                    error=result.error,
+                    duration_ms=duration,
+                )
+            )
+        SyncAttempt.objects.bulk_create(log)
+        record_healthy(pushed=True)
+    return report
+
+
+def drain(*, deadline: float | None = None) -> DrainReport:
+    """Send due clients batch by batch until none is due, the target pauses or time is up."""
+    total = DrainReport()
+    now = timezone.now()
+    if not _target_ready(now):
+        total.paused = PortalConnection.load().is_paused
+        return total
+    try:
+        portal = open_portal_client()
+    except crypto.EncryptionKeyError as exc:
+        total.errors.append(str(exc))
+        return total
+    if portal is None:
+        return total
+    with portal:
+        while deadline is None or time.monotonic() < deadline:
+            token, claims = claim_due(limit=settings.PORTALSYNC_BATCH_SIZE)
+            if not claims:
+                break
+            report = send_claims(portal, token, claims)
+            total.add(report)
+            if report.paused:
+                break
+    return total
+
+
+# --- Worker loop ------------------------------------------------------------------------------
+
+
+def beat() -> None:
+    """Record that a worker of this host is alive."""
+    WorkerHeartbeat.objects.update_or_create(
+        name=socket.gethostname(), defaults={"beat_at": timezone.now()}
+    )
+
+
+def kick() -> DrainReport:
+    """Drain now; bounded so the task stays well inside django-q2's timeout."""
+    beat()
+    return drain(deadline=time.monotonic() + settings.PORTALSYNC_SWEEP_SECONDS)
+
+
+def sweep(*, seconds: float | None = None) -> DrainReport:
+    """Drain repeatedly for `seconds`, polling for due retries, and keep the heartbeat fresh.
+
+    Scheduled once a minute: the scheduler cannot run more often, but retries and lost kicks
+    must not wait that long.
+    """
+    seconds = settings.PORTALSYNC_SWEEP_SECONDS if seconds is None else seconds
+    end = time.monotonic() + seconds
+    total = DrainReport()
+    while True:
+        beat()
+        total.add(drain(deadline=end))
+        remaining = end - time.monotonic()
+        if remaining <= 0:
+            return total
+        time.sleep(min(settings.PORTALSYNC_POLL_SECONDS, remaining))

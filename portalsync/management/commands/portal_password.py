@@ -1,0 +1,34 @@
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from portalsync import crypto, services
+from portalsync.models import PortalConnection
+
+
+class Command(BaseCommand):
+    help = (
+        "Liest das Service-Account Passwort von der Standardeingabe, speichert es "
+        "verschlüsselt und prüft die Verbindung zum Klientenportal."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if sys.stdin.isatty():
+            self.stderr.write("Service-Account Passwort eingeben, mit Enter abschließen:")
+        # Only the line break is removed: spaces may belong to the password.
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise CommandError("Es wurde kein Passwort eingegeben; nichts wurde geändert.")
+        try:
+            connection = services.set_service_password(password=password, user=None)
+        except crypto.EncryptionKeyError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write("Das Service-Account Passwort wurde gespeichert.")
+        if connection.health == PortalConnection.Health.OK:
+            self.stdout.write(self.style.SUCCESS("Verbindung zum Klientenportal: erfolgreich."))
+        else:
+            raise CommandError(
+                f"Verbindung zum Klientenportal: {connection.get_health_display()}. "
+                f"{connection.health_detail}".strip()
+            )

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""One command to set up and run RZL Board – Klientenportal sync, or its tests.
+
+    python3 run.py          set up (virtualenv, packages, keys, database, demo data) and
+                            start web, background worker and portal emulator
+    python3 run.py test     set up and run the test suite (extra arguments go to pytest)
+
+Needs nothing but Python 3.11. Keys and demo passwords are generated on the first start
+and kept in .env.local (untracked).
+"""
+
+import base64
+import hashlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+ENV_FILE = ROOT / ".env.local"
+WEB_HOST, WEB_PORT = "127.0.0.1", 8000
+PORTAL_HOST, PORTAL_PORT = "127.0.0.1", 8010
+
+
+def say(message: str) -> None:
+    print(f"[run] {message}", flush=True)
+
+
+def ensure_venv(requirements: str) -> None:
+    """Create .venv and install `requirements` unless they are installed already."""
+    if sys.version_info < (3, 11):
+        sys.exit("Python 3.11 oder neuer wird benötigt.")
+    if not PYTHON.exists():
+        say("Lege die virtuelle Umgebung .venv an …")
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    files = [ROOT / "requirements.txt", ROOT / requirements]
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+    stamp = VENV / f".installed-{requirements}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    say(f"Installiere Pakete aus {requirements} …")
+    subprocess.run(
+        [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r",
+         str(ROOT / requirements)],
+        check=True,
+    )
+    stamp.write_text(digest)
+
+
+def ensure_env_file() -> dict[str, str]:
+    """Generate keys and passwords once; later starts reuse them."""
+    if not ENV_FILE.exists():
+        say("Erzeuge Schlüssel und Passwörter in .env.local …")
+        values = {
+            "DJANGO_DEBUG": "1",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            # A Fernet key is 32 random bytes, URL-safe base64.
+            "PORTALSYNC_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            "PORTAL_URL": f"http://{PORTAL_HOST}:{PORTAL_PORT}",
+            "PORTAL_EMULATOR_PASSWORD": secrets.token_urlsafe(12),
+            "DEMO_ADMIN_PASSWORD": secrets.token_urlsafe(9),
+            "DEMO_STAFF_PASSWORD": secrets.token_urlsafe(9),
+        }
+        ENV_FILE.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
+        ENV_FILE.chmod(0o600)
+    values = {}
+    for line in ENV_FILE.read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, value = line.split("=", 1)
+            values[key.strip()] = value.strip()
+    return values
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([str(PYTHON), str(ROOT / "manage.py"), *args], check=True, env=env, cwd=ROOT)
+
+
+def wait_for_http(url: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - our own loopback URL
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def run_product() -> int:
+    ensure_venv("requirements.txt")
+    local = ensure_env_file()
+    env = {**os.environ, **local, "PYTHONUNBUFFERED": "1"}
+    manage("migrate", "--no-input", "-v", "0", env=env)
+    manage("load_demo", env=env)
+    manage("portal_sync", "--in-background", env=env)
+    (ROOT / "var").mkdir(exist_ok=True)
+    commands = {
+        "Portal-Emulator": [
+            "portal_emulator", "--host", PORTAL_HOST, "--port", str(PORTAL_PORT),
+            "--password", local["PORTAL_EMULATOR_PASSWORD"],
+            "--data", str(ROOT / "var" / "emulator.sqlite3"),
+        ],
+        "Hintergrunddienst": ["qcluster"],
+        "Web": ["runserver", f"{WEB_HOST}:{WEB_PORT}", "--noreload"],
+    }
+    processes = {
+        name: subprocess.Popen([str(PYTHON), str(ROOT / "manage.py"), *args], env=env, cwd=ROOT)
+        for name, args in commands.items()
+    }
+    web_url = f"http://{WEB_HOST}:{WEB_PORT}/"
+    portal_url = f"http://{PORTAL_HOST}:{PORTAL_PORT}/"
+    ready = wait_for_http(web_url + "health/", 30) and wait_for_http(portal_url, 30)
+    if ready:
+        print(
+            "\n"
+            "RZL Board – Klientenportal sync läuft.\n"
+            f"  Board:                    {web_url}\n"
+            f"  Klientenportal (Emulator): {portal_url}\n"
+            f"  Portal-Einstellungen:      {portal_url}einstellungen\n"
+            "\n"
+            f"  KIS/Board-Administrator:  kanzlei-admin / {local['DEMO_ADMIN_PASSWORD']}\n"
+            f"  Mitarbeiter:              mitarbeiter / {local['DEMO_STAFF_PASSWORD']}\n"
+            f"  Service-Account Passwort des Portals: {local['PORTAL_EMULATOR_PASSWORD']}\n"
+            "\n"
+            "  Nächster Schritt: als kanzlei-admin anmelden, STAMM / Einstellungen /\n"
+            "  Klientenportal Synchronisation öffnen und das Service-Account Passwort eintragen.\n"
+            "  Beenden mit Strg+C.\n",
+            flush=True,
+        )
+    else:
+        say("Web oder Portal-Emulator antworten nicht; siehe Meldungen oben.")
+    return supervise(processes)
+
+
+def supervise(processes: dict[str, subprocess.Popen]) -> int:
+    """Wait until Ctrl+C or until one process ends; then stop all of them."""
+    code = 0
+    try:
+        while True:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    say(f"{name} wurde beendet (Exit-Code {process.returncode}); stoppe alles.")
+                    code = process.returncode or 1
+                    raise KeyboardInterrupt
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        say("Alle Dienste wurden beendet.")
+    return code
+
+
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's chromium; install it where we may (root + apt)."""
+    if Path("/usr/bin/chromium").exists():
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        say("Installiere chromium (Debian-Paket) für die Browser-Tests …")
+        apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=apt_env)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=apt_env,
+            stdout=subprocess.DEVNULL,
+        )
+    else:
+        say("Hinweis: /usr/bin/chromium fehlt; die Browser-Tests schlagen fehl. "
+            "Installieren mit: sudo apt-get install chromium")
+
+
+def run_tests(pytest_args: list[str]) -> int:
+    ensure_venv("requirements-dev.txt")
+    ensure_chromium()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run([str(PYTHON), "-m", "pytest", *pytest_args], env=env, cwd=ROOT).returncode
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    if args[:1] == ["test"]:
+        return run_tests(args[1:])
+    if args:
+        print(__doc__)
+        return 2
+    return run_product()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from rzl_board import views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="clients:list", permanent=False)),
+    path("anmelden/", auth_views.LoginView.as_view(), name="login"),
+    path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
+    path("health/", views.health, name="health"),
+    path("klienten/", include("clients.urls")),
+    path("stamm/einstellungen/klientenportal-synchronisation/", include("portalsync.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "rzl_board.views.permission_denied"
+handler404 = "rzl_board.views.page_not_found"
+handler500 = "rzl_board.views.server_error"
