@@ -22,3 +22,18 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("clients", "view_client"),
     ],
 }
+
+
+def ensure_roles(group_model: type, permission_model: type) -> None:
+    """Create the role groups with exactly their permissions (idempotent).
+
+    Takes the model classes so the data migration can pass its historical models.
+    """
+    for name, perms in ROLE_PERMISSIONS.items():
+        group, _created = group_model.objects.get_or_create(name=name)
+        group.permissions.set(
+            [
+                permission_model.objects.get(content_type__app_label=app_label, codename=codename)
+                for app_label, codename in perms
+            ]
+        )
