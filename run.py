@@ -110,8 +110,13 @@ def run_product() -> int:
         "Hintergrunddienst": ["qcluster"],
         "Web": ["runserver", f"{WEB_HOST}:{WEB_PORT}", "--noreload"],
     }
+    # Each service gets its own process group, so stopping it also stops its children
+    # (the qcluster's worker processes).
     processes = {
-        name: subprocess.Popen([str(PYTHON), str(ROOT / "manage.py"), *args], env=env, cwd=ROOT)
+        name: subprocess.Popen(
+            [str(PYTHON), str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
+            start_new_session=True,
+        )
         for name, args in commands.items()
     }
     web_url = f"http://{WEB_HOST}:{WEB_PORT}/"
@@ -121,13 +126,13 @@ def run_product() -> int:
         print(
             "\n"
             "RZL Board – Klientenportal sync läuft.\n"
-            f"  Board:                    {web_url}\n"
-            f"  Klientenportal (Emulator): {portal_url}\n"
-            f"  Portal-Einstellungen:      {portal_url}einstellungen\n"
+            f"  Board:                         {web_url}\n"
+            f"  Klientenportal (Emulator):     {portal_url}\n"
+            f"  Portal-Einstellungen:          {portal_url}einstellungen\n"
             "\n"
-            f"  KIS/Board-Administrator:  kanzlei-admin / {local['DEMO_ADMIN_PASSWORD']}\n"
-            f"  Mitarbeiter:              mitarbeiter / {local['DEMO_STAFF_PASSWORD']}\n"
-            f"  Service-Account Passwort des Portals: {local['PORTAL_EMULATOR_PASSWORD']}\n"
+            f"  KIS/Board-Administrator:       kanzlei-admin / {local['DEMO_ADMIN_PASSWORD']}\n"
+            f"  Mitarbeiter:                   mitarbeiter / {local['DEMO_STAFF_PASSWORD']}\n"
+            f"  Service-Account Passwort:      {local['PORTAL_EMULATOR_PASSWORD']}\n"
             "\n"
             "  Nächster Schritt: als kanzlei-admin anmelden, STAMM / Einstellungen /\n"
             "  Klientenportal Synchronisation öffnen und das Service-Account Passwort eintragen.\n"
@@ -139,8 +144,22 @@ def run_product() -> int:
     return supervise(processes)
 
 
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def supervise(processes: dict[str, subprocess.Popen]) -> int:
-    """Wait until Ctrl+C or until one process ends; then stop all of them."""
+    """Wait until Ctrl+C (or SIGTERM) or until one process ends; then stop all of them."""
+    # A shell starts background jobs with SIGINT ignored; take both signals explicitly.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     code = 0
     try:
         while True:
@@ -151,14 +170,18 @@ def supervise(processes: dict[str, subprocess.Popen]) -> int:
                     raise KeyboardInterrupt
             time.sleep(0.5)
     except KeyboardInterrupt:
+        say("Beende alle Dienste …")
         for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + 10
         for process in processes.values():
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                process.kill()
+                pass
+            # A worker busy with a long sweep does not stop by itself in time; nothing is
+            # lost by killing it (its claims expire and are taken over).
+            _signal_group(process, signal.SIGKILL)
         say("Alle Dienste wurden beendet.")
     return code
 

@@ -412,6 +412,17 @@ def beat() -> None:
     )
 
 
+def _check_if_quiet() -> None:
+    """Check the connection when nothing else did for a while, so the status stays true
+    even when no client changes."""
+    conn = PortalConnection.load()
+    quiet_since = timezone.now() - timedelta(seconds=settings.PORTALSYNC_CHECK_SECONDS)
+    if conn.has_password and not conn.is_paused and (
+        conn.health_checked_at is None or conn.health_checked_at < quiet_since
+    ):
+        check_connection()
+
+
 def kick() -> DrainReport:
     """Drain now; bounded so the task stays well inside django-q2's timeout."""
     beat()
@@ -427,6 +438,7 @@ def sweep(*, seconds: float | None = None) -> DrainReport:
     seconds = settings.PORTALSYNC_SWEEP_SECONDS if seconds is None else seconds
     end = time.monotonic() + seconds
     total = DrainReport()
+    _check_if_quiet()
     while True:
         beat()
         total.add(drain(deadline=end))
