@@ -47,10 +47,14 @@ def ensure_user(*, username: str, password: str, group_name: str, first_name: st
 
 def ensure_demo_users(*, admin_password: str, staff_password: str) -> None:
     ensure_user(
-        username=ADMIN_USERNAME, password=admin_password, group_name=ADMIN,
+        username=ADMIN_USERNAME,
+        password=admin_password,
+        group_name=ADMIN,
         first_name="Kanzlei-Administration",
     )
     ensure_user(
-        username=STAFF_USERNAME, password=staff_password, group_name=STAFF,
+        username=STAFF_USERNAME,
+        password=staff_password,
+        group_name=STAFF,
         first_name="Mitarbeiterin",
     )

@@ -5,8 +5,16 @@ from clients.models import Client
 
 # Tabs of the client form, in order: (key, title, fields).
 TABS = (
-    ("stammdaten", _("Stammdaten"), ("number", "short_name", "name", "legal_form", "client_since", "client_until")),
-    ("adresse", _("Adresse und Kontakt"), ("street", "postcode", "city", "country", "email", "phone")),
+    (
+        "stammdaten",
+        _("Stammdaten"),
+        ("number", "short_name", "name", "legal_form", "client_since", "client_until"),
+    ),
+    (
+        "adresse",
+        _("Adresse und Kontakt"),
+        ("street", "postcode", "city", "country", "email", "phone"),
+    ),
     ("steuer", _("Steuer und Firmenbuch"), ("vat_id", "tax_number", "company_register_number")),
     ("klientenportal", _("Klientenportal"), ("portal_enabled", "receipt_sync_enabled")),
 )

@@ -1,13 +1,57 @@
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.enums import Country, LegalForm
+from clients.signals import clients_bulk_changed
+
+
+class ClientQuerySet(models.QuerySet):
+    """Bulk writes announce the clients they changed, as save() does through post_save.
+
+    Each runs in a transaction so the announcement (the sync outbox) commits or rolls
+    back together with the write.
+    """
+
+    def update(self, **kwargs: Any) -> int:
+        with transaction.atomic(using=self.db):
+            # Collected first: the update may change the fields the filter matches on.
+            ids = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            _announce(ids)
+        return count
+
+    def bulk_update(
+        self, objs: Iterable["Client"], fields: Any, batch_size: int | None = None
+    ) -> int:
+        objs = list(objs)
+        with transaction.atomic(using=self.db):
+            count = super().bulk_update(objs, fields, batch_size=batch_size)
+            _announce([obj.pk for obj in objs])
+        return count
+
+    def bulk_create(self, objs: Iterable["Client"], *args: Any, **kwargs: Any) -> list["Client"]:
+        objs = list(objs)
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            # With update_conflicts the primary keys may be unset: find rows by number.
+            numbers = [obj.number for obj in created]
+            _announce(
+                list(self.model.objects.filter(number__in=numbers).values_list("pk", flat=True))
+            )
+        return created
+
+
+def _announce(client_ids: list[int]) -> None:
+    if client_ids:
+        clients_bulk_changed.send(sender=Client, client_ids=client_ids)
 
 
 class Client(models.Model):
@@ -45,6 +89,8 @@ class Client(models.Model):
 
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
     updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
+
+    objects = ClientQuerySet.as_manager()
 
     class Meta:
         ordering = ["number"]

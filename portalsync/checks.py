@@ -18,7 +18,7 @@ def check_portalsync_settings(app_configs: Any = None, **kwargs: Any) -> list:
         messages.append(
             Error(
                 str(exc),
-                hint="Einen Schlüssel erzeugen mit: python -c \"from cryptography.fernet import "
+                hint='Einen Schlüssel erzeugen mit: python -c "from cryptography.fernet import '
                 'Fernet; print(Fernet.generate_key().decode())"',
                 id="portalsync.E001",
             )

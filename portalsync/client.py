@@ -171,9 +171,7 @@ class PortalClient:
     def _check_status(self, response: requests.Response) -> requests.Response:
         status = response.status_code
         if status in (401, 403):
-            raise AuthError(
-                "Das Portal lehnt das Service-Account Passwort ab.", http_status=status
-            )
+            raise AuthError("Das Portal lehnt das Service-Account Passwort ab.", http_status=status)
         if status == 429:
             raise TransientError(
                 "Das Portal drosselt die Anfragen.",
@@ -295,8 +293,14 @@ def _is_refused(exc: requests.ConnectionError) -> bool:
             return True
         if type(reason).__name__ in ("NewConnectionError", "NameResolutionError"):
             return True
-        reason = reason.__cause__ or reason.__context__ or (
-            reason.args[0] if reason.args and isinstance(reason.args[0], BaseException) else None
+        reason = (
+            reason.__cause__
+            or reason.__context__
+            or (
+                reason.args[0]
+                if reason.args and isinstance(reason.args[0], BaseException)
+                else None
+            )
         )
         if reason is exc:
             break

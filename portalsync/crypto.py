@@ -43,7 +43,9 @@ def rotate(token: str) -> str:
     try:
         return _fernet().rotate(token.encode()).decode()
     except InvalidToken as exc:
-        raise EncryptionKeyError("Das gespeicherte Passwort lässt sich nicht entschlüsseln.") from exc
+        raise EncryptionKeyError(
+            "Das gespeicherte Passwort lässt sich nicht entschlüsseln."
+        ) from exc
 
 
 def generate_key() -> str:

@@ -234,7 +234,9 @@ def _ack(token: uuid.UUID, claim: Claim, result: PushResult, sent_hash: str, now
         )
 
 
-def _reject(token: uuid.UUID, claim: Claim, status: int | None, message: str, now: datetime) -> None:
+def _reject(
+    token: uuid.UUID, claim: Claim, status: int | None, message: str, now: datetime
+) -> None:
     """Permanent error: the client waits for the next edit or a manual retry."""
     SyncState.objects.filter(pk=claim.state_id, lease_token=token).update(
         status=Case(
@@ -417,8 +419,10 @@ def _check_if_quiet() -> None:
     even when no client changes."""
     conn = PortalConnection.load()
     quiet_since = timezone.now() - timedelta(seconds=settings.PORTALSYNC_CHECK_SECONDS)
-    if conn.has_password and not conn.is_paused and (
-        conn.health_checked_at is None or conn.health_checked_at < quiet_since
+    if (
+        conn.has_password
+        and not conn.is_paused
+        and (conn.health_checked_at is None or conn.health_checked_at < quiet_since)
     ):
         check_connection()
 

@@ -88,7 +88,9 @@ class SyncState(models.Model):
     enabled = models.BooleanField(_("am Portal aktiv"), default=True)
     desired_version = models.PositiveIntegerField(_("Soll-Version"), default=0)
     delivered_version = models.PositiveIntegerField(_("übertragene Version"), default=0)
-    delivered_hash = models.CharField(_("Prüfsumme der übertragenen Daten"), max_length=64, blank=True)
+    delivered_hash = models.CharField(
+        _("Prüfsumme der übertragenen Daten"), max_length=64, blank=True
+    )
     status = models.CharField(
         _("Status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
@@ -132,7 +134,9 @@ class SyncAttempt(models.Model):
 
     created_at = models.DateTimeField(_("Zeitpunkt"), default=timezone.now, db_index=True)
     sync_state = models.ForeignKey(
-        SyncState, verbose_name=_("Synchronisationsstatus"), on_delete=models.CASCADE,
+        SyncState,
+        verbose_name=_("Synchronisationsstatus"),
+        on_delete=models.CASCADE,
         related_name="attempts_log",
     )
     version = models.PositiveIntegerField(_("Version"))

@@ -117,7 +117,9 @@ def request_kick() -> None:
     if not connection.in_atomic_block:
         _enqueue_kick()
         return
-    already = any(callback is _enqueue_kick for _sids, callback, _robust in connection.run_on_commit)
+    already = any(
+        callback is _enqueue_kick for _sids, callback, _robust in connection.run_on_commit
+    )
     if not already:
         transaction.on_commit(_enqueue_kick)
 

@@ -7,4 +7,6 @@ from clients.models import Client
 
 def enabled_clients() -> QuerySet[Client]:
     """Clients ticked for the portal, with their sync state, by number."""
-    return Client.objects.filter(portal_enabled=True).select_related("sync_state").order_by("number")
+    return (
+        Client.objects.filter(portal_enabled=True).select_related("sync_state").order_by("number")
+    )

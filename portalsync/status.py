@@ -102,13 +102,12 @@ def _classify(
     stale_after = timedelta(seconds=settings.PORTALSYNC_HEARTBEAT_STALE_SECONDS)
     if heartbeat is None or now - heartbeat > stale_after:
         return Code.WORKER_DOWN, _(
-            "Seit über %(minutes)d Minuten kein Lebenszeichen des Hintergrunddienstes "
-            "(qcluster)."
+            "Seit über %(minutes)d Minuten kein Lebenszeichen des Hintergrunddienstes (qcluster)."
         ) % {"minutes": round(stale_after.total_seconds() / 60)}
     if counts.failed:
-        return Code.DEGRADED, _(
-            "%(count)d Klienten konnten nicht übertragen werden."
-        ) % {"count": counts.failed}
+        return Code.DEGRADED, _("%(count)d Klienten konnten nicht übertragen werden.") % {
+            "count": counts.failed
+        }
     warn_after = timedelta(seconds=settings.PORTALSYNC_PENDING_WARN_SECONDS)
     if counts.oldest_pending_since and now - counts.oldest_pending_since > warn_after:
         return Code.DEGRADED, _(

@@ -1,6 +1,7 @@
 """django-q2 task entry points. Thin on purpose: no arguments, one engine call each."""
 
 from portalsync import engine
+from portalsync import reconcile as reconcile_module
 
 
 def kick() -> str:
@@ -11,3 +12,8 @@ def kick() -> str:
 def sweep() -> str:
     """Scheduled every minute: poll for due work and keep the heartbeat fresh."""
     return repr(engine.sweep())
+
+
+def reconcile() -> str:
+    """Scheduled: repair local and remote drift."""
+    return repr((reconcile_module.reconcile_local(), reconcile_module.reconcile_remote()))

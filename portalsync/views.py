@@ -17,6 +17,7 @@ from portalsync.status import function_status
 MANAGE = "portalsync.manage_portal_sync"
 TABLE_PAGE_SIZE = 100
 
+
 def _render_settings(request: HttpRequest, form: ServicePasswordForm) -> HttpResponse:
     page = Paginator(selectors.enabled_clients(), TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(

@@ -15,7 +15,9 @@ PORTAL_PASSWORD = "Portal-Geheimnis-2026"
 @pytest.fixture
 def emulator(settings: Any) -> Iterator[EmulatorServer]:
     """The portal emulator over real HTTP on loopback, with a service password set."""
-    server = EmulatorServer(host="127.0.0.1", port=0, data_path=":memory:", password=PORTAL_PASSWORD)
+    server = EmulatorServer(
+        host="127.0.0.1", port=0, data_path=":memory:", password=PORTAL_PASSWORD
+    )
     server.start()
     settings.PORTAL_URL = server.url
     yield server

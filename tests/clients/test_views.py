@@ -45,7 +45,9 @@ def test_create_saves_the_client_and_redirects_to_it(staff_browser: BrowserClien
     assert response.status_code == 302
     assert response["Location"] == f"/klienten/{client.pk}/"
     assert (client.short_name, client.name, client.legal_form) == (
-        "Streicher Stefan II", "Streicher Stefan", "gmbh",
+        "Streicher Stefan II",
+        "Streicher Stefan",
+        "gmbh",
     )
 
 

@@ -205,9 +205,11 @@ def test_a_portal_holding_a_newer_version_makes_the_board_reassert_its_state(
 def test_every_attempt_is_logged(connected_portal: EmulatorServer) -> None:
     client = make_client(portal_enabled=True)
 
-    attempts = list(SyncAttempt.objects.filter(sync_state__client=client).values_list(
-        "version", "outcome", "http_status"
-    ))
+    attempts = list(
+        SyncAttempt.objects.filter(sync_state__client=client).values_list(
+            "version", "outcome", "http_status"
+        )
+    )
 
     assert attempts == [(1, "delivered", 201)]
 

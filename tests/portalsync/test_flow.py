@@ -46,7 +46,10 @@ def test_ticking_the_portal_flag_offers_the_client_on_the_portal(
 
     remote = _portal_client(connected_portal, streicher)
     assert (remote["number"], remote["short_name"], remote["name"], remote["legal_form"]) == (
-        27, "Streicher Stefan II", "Streicher Stefan", "gmbh",
+        27,
+        "Streicher Stefan II",
+        "Streicher Stefan",
+        "gmbh",
     )
     assert remote["list_state"] == "offered"
     assert remote["version"] == 1
@@ -85,7 +88,9 @@ def test_unticking_moves_the_client_to_inactive(
 
     remote = _portal_client(connected_portal, streicher)
     assert (remote["list_state"], remote["portal_enabled"], remote["version"]) == (
-        "inactive", False, 2,
+        "inactive",
+        False,
+        2,
     )
 
 
@@ -178,4 +183,3 @@ def test_portal_recovers_after_outage_within_the_pause(
 
     assert _portal_client(connected_portal, streicher)["version"] == 1
     assert function_status().code != Code.UNREACHABLE
-

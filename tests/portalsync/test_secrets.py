@@ -66,7 +66,9 @@ def test_queued_tasks_carry_no_arguments(
     ]
 
 
-def test_the_password_field_is_never_filled_in(admin_browser: BrowserClient, emulator: EmulatorServer) -> None:
+def test_the_password_field_is_never_filled_in(
+    admin_browser: BrowserClient, emulator: EmulatorServer
+) -> None:
     _set_password_through_the_page(admin_browser)
 
     page = admin_browser.get(SETTINGS_URL).content.decode()

@@ -1,0 +1,5 @@
+from django.dispatch import Signal
+
+# Sent after a write that bypasses Model.save() (QuerySet.update, bulk_create,
+# bulk_update) with `client_ids`, inside the writing transaction.
+clients_bulk_changed = Signal()

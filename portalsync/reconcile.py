@@ -1,0 +1,73 @@
+"""Reconciliation: find clients whose portal copy differs from the Board and re-mark them.
+
+- local: the client's current snapshot hash vs the hash last delivered; catches writes
+  that bypassed every hook (raw SQL) and the Betreuungsstatus turning with the calendar;
+- remote: the portal's list vs our delivered state; catches changes and deletions made
+  directly on the portal (drift).
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from clients.models import Client
+from portalsync import engine, outbox
+from portalsync.models import SyncState
+from portalsync.payload import client_snapshot, snapshot_hash
+
+CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    checked: int
+    marked: int
+
+
+def reconcile_local() -> ReconcileReport:
+    """Re-mark synced clients whose current data no longer matches what was delivered."""
+    today = timezone.localdate()
+    states = SyncState.objects.filter(
+        status=SyncState.Status.SYNCED, client__isnull=False
+    ).values_list("client_id", "portal_number", "delivered_hash")
+    checked, stale_ids = 0, []
+    for offset in range(0, states.count(), CHUNK):
+        chunk = list(states.order_by("pk")[offset : offset + CHUNK])
+        clients = Client.objects.in_bulk([client_id for client_id, _n, _h in chunk])
+        for client_id, portal_number, delivered_hash in chunk:
+            client = clients.get(client_id)
+            if client is None:
+                continue
+            checked += 1
+            current = snapshot_hash(client_snapshot(client, portal_number=portal_number, today=today))
+            if current != delivered_hash:
+                stale_ids.append(client_id)
+    with transaction.atomic():
+        marked = outbox.mark_clients_changed(stale_ids) if stale_ids else 0
+    return ReconcileReport(checked=checked, marked=marked)
+
+
+def reconcile_remote() -> ReconcileReport:
+    """Re-mark clients the portal lacks or holds with other content than we delivered."""
+    portal = engine.open_portal_client()
+    if portal is None:
+        return ReconcileReport(checked=0, marked=0)
+    with portal:
+        remote = {item["portal_id"]: item for item in portal.list_clients()}
+    states = SyncState.objects.filter(
+        client__isnull=False, delivered_version__gt=0
+    ).values_list("client_id", "portal_id", "delivered_hash", "delivered_version")
+    drifted = []
+    for client_id, portal_id, delivered_hash, delivered_version in states.iterator(chunk_size=CHUNK):
+        item = remote.get(str(portal_id))
+        if (
+            item is None
+            or item.get("content_hash") != delivered_hash
+            or item.get("version") != delivered_version
+        ):
+            drifted.append(client_id)
+    with transaction.atomic():
+        # A re-mark raises the version above the portal's, so the Board's state wins.
+        marked = outbox.mark_clients_changed(drifted) if drifted else 0
+    return ReconcileReport(checked=len(remote), marked=marked)
