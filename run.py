@@ -47,8 +47,16 @@ def ensure_venv(requirements: str) -> None:
         return
     say(f"Installiere Pakete aus {requirements} …")
     subprocess.run(
-        [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r",
-         str(ROOT / requirements)],
+        [
+            str(PYTHON),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-q",
+            "-r",
+            str(ROOT / requirements),
+        ],
         check=True,
     )
     stamp.write_text(digest)
@@ -103,9 +111,15 @@ def run_product() -> int:
     (ROOT / "var").mkdir(exist_ok=True)
     commands = {
         "Portal-Emulator": [
-            "portal_emulator", "--host", PORTAL_HOST, "--port", str(PORTAL_PORT),
-            "--password", local["PORTAL_EMULATOR_PASSWORD"],
-            "--data", str(ROOT / "var" / "emulator.sqlite3"),
+            "portal_emulator",
+            "--host",
+            PORTAL_HOST,
+            "--port",
+            str(PORTAL_PORT),
+            "--password",
+            local["PORTAL_EMULATOR_PASSWORD"],
+            "--data",
+            str(ROOT / "var" / "emulator.sqlite3"),
         ],
         "Hintergrunddienst": ["qcluster"],
         "Web": ["runserver", f"{WEB_HOST}:{WEB_PORT}", "--noreload"],
@@ -114,7 +128,9 @@ def run_product() -> int:
     # (the qcluster's worker processes).
     processes = {
         name: subprocess.Popen(
-            [str(PYTHON), str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
+            [str(PYTHON), str(ROOT / "manage.py"), *args],
+            env=env,
+            cwd=ROOT,
             start_new_session=True,
         )
         for name, args in commands.items()
@@ -195,12 +211,16 @@ def ensure_chromium() -> None:
         apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=apt_env)
         subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=apt_env,
+            ["apt-get", "install", "-y", "-qq", "chromium"],
+            check=True,
+            env=apt_env,
             stdout=subprocess.DEVNULL,
         )
     else:
-        say("Hinweis: /usr/bin/chromium fehlt; die Browser-Tests schlagen fehl. "
-            "Installieren mit: sudo apt-get install chromium")
+        say(
+            "Hinweis: /usr/bin/chromium fehlt; die Browser-Tests schlagen fehl. "
+            "Installieren mit: sudo apt-get install chromium"
+        )
 
 
 def run_tests(pytest_args: list[str]) -> int:

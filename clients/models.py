@@ -112,14 +112,14 @@ class Client(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.short_name}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("clients:edit", kwargs={"pk": self.pk})
+
     def clean(self) -> None:
         if self.client_since and self.client_until and self.client_until < self.client_since:
             raise ValidationError(
                 {"client_until": _("„Klient bis“ darf nicht vor „Klient seit“ liegen.")}
             )
-
-    def get_absolute_url(self) -> str:
-        return reverse("clients:edit", kwargs={"pk": self.pk})
 
     def is_serviced_on(self, day: date) -> bool:
         """Betreuungsstatus: serviced unless the client relationship ended before `day`."""

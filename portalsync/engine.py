@@ -450,3 +450,11 @@ def sweep(*, seconds: float | None = None) -> DrainReport:
         if remaining <= 0:
             return total
         time.sleep(min(settings.PORTALSYNC_POLL_SECONDS, remaining))
+
+
+def prune_log(*, now: datetime | None = None) -> int:
+    """Delete log rows older than the retention; returns how many were deleted."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PORTALSYNC_LOG_RETENTION_DAYS)
+    deleted, _by_model = SyncAttempt.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

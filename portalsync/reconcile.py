@@ -40,7 +40,9 @@ def reconcile_local() -> ReconcileReport:
             if client is None:
                 continue
             checked += 1
-            current = snapshot_hash(client_snapshot(client, portal_number=portal_number, today=today))
+            current = snapshot_hash(
+                client_snapshot(client, portal_number=portal_number, today=today)
+            )
             if current != delivered_hash:
                 stale_ids.append(client_id)
     with transaction.atomic():
@@ -55,11 +57,13 @@ def reconcile_remote() -> ReconcileReport:
         return ReconcileReport(checked=0, marked=0)
     with portal:
         remote = {item["portal_id"]: item for item in portal.list_clients()}
-    states = SyncState.objects.filter(
-        client__isnull=False, delivered_version__gt=0
-    ).values_list("client_id", "portal_id", "delivered_hash", "delivered_version")
+    states = SyncState.objects.filter(client__isnull=False, delivered_version__gt=0).values_list(
+        "client_id", "portal_id", "delivered_hash", "delivered_version"
+    )
     drifted = []
-    for client_id, portal_id, delivered_hash, delivered_version in states.iterator(chunk_size=CHUNK):
+    for client_id, portal_id, delivered_hash, delivered_version in states.iterator(
+        chunk_size=CHUNK
+    ):
         item = remote.get(str(portal_id))
         if (
             item is None

@@ -7,6 +7,7 @@ from django.utils import timezone
 SCHEDULES = {
     "portalsync-sweep": {"func": "portalsync.tasks.sweep", "minutes": 1},
     "portalsync-reconcile": {"func": "portalsync.tasks.reconcile", "minutes": 15},
+    "portalsync-prune-log": {"func": "portalsync.tasks.prune_log", "minutes": 24 * 60},
 }
 
 

@@ -17,3 +17,8 @@ def sweep() -> str:
 def reconcile() -> str:
     """Scheduled: repair local and remote drift."""
     return repr((reconcile_module.reconcile_local(), reconcile_module.reconcile_remote()))
+
+
+def prune_log() -> str:
+    """Scheduled daily: drop sync log rows past the retention."""
+    return repr(engine.prune_log())

@@ -9,4 +9,5 @@ urlpatterns = [
     path("verbindung-pruefen/", views.check_connection, name="check_connection"),
     path("synchronisieren/", views.full_resync, name="full_resync"),
     path("status/<int:pk>/erneut-senden/", views.retry_client, name="retry"),
+    path("protokoll/", views.sync_log, name="log"),
 ]

@@ -11,11 +11,12 @@ from django.views.decorators.http import require_POST
 
 from portalsync import crypto, selectors, services
 from portalsync.forms import ServicePasswordForm
-from portalsync.models import PortalConnection, SyncState
+from portalsync.models import PortalConnection, SyncAttempt, SyncState
 from portalsync.status import function_status
 
 MANAGE = "portalsync.manage_portal_sync"
 TABLE_PAGE_SIZE = 100
+LOG_PAGE_SIZE = 100
 
 
 def _render_settings(request: HttpRequest, form: ServicePasswordForm) -> HttpResponse:
@@ -108,3 +109,22 @@ def retry_client(request: HttpRequest, pk: int) -> HttpResponse:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
     return redirect("portalsync:settings")
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+def sync_log(request: HttpRequest) -> HttpResponse:
+    client_query = request.GET.get("klient", "")
+    outcome = request.GET.get("ergebnis", "")
+    attempts = selectors.sync_log(client_query=client_query, outcome=outcome)
+    page = Paginator(attempts, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "portalsync/sync_log.html",
+        {
+            "page": page,
+            "client_query": client_query,
+            "outcome": outcome,
+            "outcomes": SyncAttempt.Outcome.choices,
+        },
+    )
