@@ -217,7 +217,8 @@ def _ack(token: uuid.UUID, claim: Claim, result: PushResult, sent_hash: str, now
             When(desired_version__gt=claim.version, then=F("pending_since")), default=None
         ),
         attempts=0,
-        next_attempt_at=now,
+        # Edits within the debounce after this push coalesce into one follow-up.
+        next_attempt_at=now + timedelta(seconds=settings.PORTALSYNC_DEBOUNCE_SECONDS),
         lease_token=None,
         leased_until=None,
         last_success_at=now,
@@ -427,10 +428,35 @@ def _check_if_quiet() -> None:
         check_connection()
 
 
+def _seconds_until_next_due() -> float | None:
+    """Seconds until the earliest pending client is due (0 if overdue), None if none."""
+    due = (
+        SyncState.objects.filter(status=SyncState.Status.PENDING, leased_until__isnull=True)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    if due is None:
+        return None
+    return max(0.0, (due - timezone.now()).total_seconds())
+
+
 def kick() -> DrainReport:
-    """Drain now; bounded so the task stays well inside django-q2's timeout."""
+    """Drain now, and stay for follow-ups that fall due within the debounce.
+
+    Bounded so the task stays well inside django-q2's timeout; anything later is the
+    sweep's.
+    """
     beat()
-    return drain(deadline=time.monotonic() + settings.PORTALSYNC_SWEEP_SECONDS)
+    deadline = time.monotonic() + settings.PORTALSYNC_SWEEP_SECONDS
+    total = drain(deadline=deadline)
+    while not total.paused and time.monotonic() < deadline:
+        wait = _seconds_until_next_due()
+        if wait is None or wait > settings.PORTALSYNC_DEBOUNCE_SECONDS:
+            break
+        time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
+        total.add(drain(deadline=deadline))
+    return total
 
 
 def sweep(*, seconds: float | None = None) -> DrainReport:

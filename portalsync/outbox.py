@@ -9,8 +9,8 @@ import logging
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from clients.models import Client
@@ -21,15 +21,25 @@ logger = logging.getLogger(__name__)
 
 
 def _bump(enabled: bool) -> dict:
-    """Field updates that record one more change to deliver."""
+    """Field updates that record one more change to deliver.
+
+    A row already pending keeps its schedule: its next push carries this change too, and a
+    backoff after portal errors is not cut short. Otherwise the change goes out now, or
+    once the debounce after the last push has passed (the ack sets that time), so a burst
+    of saves costs one push and one follow-up.
+    """
     now = timezone.now()
+    pending = Q(status=SyncState.Status.PENDING)
     return {
         "desired_version": F("desired_version") + 1,
         "enabled": enabled,
         "status": SyncState.Status.PENDING,
-        "pending_since": Coalesce(F("pending_since"), now),
-        "attempts": 0,
-        "next_attempt_at": now,
+        "pending_since": Coalesce(F("pending_since"), Value(now)),
+        "attempts": Case(When(pending, then=F("attempts")), default=Value(0)),
+        "next_attempt_at": Case(
+            When(pending, then=F("next_attempt_at")),
+            default=Greatest(F("next_attempt_at"), Value(now)),
+        ),
         "last_error": "",
     }
 

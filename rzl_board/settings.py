@@ -172,6 +172,8 @@ PORTALSYNC_BACKOFF_SECONDS = [
     for step in env.list("PORTALSYNC_BACKOFF_SECONDS", default=[10, 30, 120, 300, 900, 1800, 3600])
 ]
 PORTALSYNC_BACKOFF_JITTER = env.float("PORTALSYNC_BACKOFF_JITTER", default=0.2)
+# After a push, further edits of the same client wait this long and go out as one.
+PORTALSYNC_DEBOUNCE_SECONDS = env.float("PORTALSYNC_DEBOUNCE_SECONDS", default=2.0)
 PORTALSYNC_PAUSE_SECONDS = env.float("PORTALSYNC_PAUSE_SECONDS", default=30.0)
 PORTALSYNC_SWEEP_SECONDS = env.float("PORTALSYNC_SWEEP_SECONDS", default=55.0)
 PORTALSYNC_POLL_SECONDS = env.float("PORTALSYNC_POLL_SECONDS", default=2.0)

@@ -20,6 +20,9 @@ PORTALSYNC_BACKOFF_JITTER = 0.0
 PORTALSYNC_CONNECT_TIMEOUT = 1.0
 PORTALSYNC_READ_TIMEOUT = 2.0
 PORTALSYNC_PAUSE_SECONDS = 0.5
+# Inline kicks (Q sync) would wait out a debounce inside the saving request; tests that
+# are about coalescing set it themselves.
+PORTALSYNC_DEBOUNCE_SECONDS = 0.0
 PORTALSYNC_SWEEP_SECONDS = 1.0
 PORTALSYNC_POLL_SECONDS = 0.1
 SESSION_COOKIE_SECURE = False
