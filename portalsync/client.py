@@ -127,7 +127,8 @@ class PortalClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self.session = requests.Session()
-        self.session.auth = (SERVICE_USER, password)
+        # UTF-8 as RFC 7617 asks; requests would encode a str as Latin-1, breaking umlauts.
+        self.session.auth = (SERVICE_USER.encode(), password.encode("utf-8"))
         self.session.headers["Accept"] = "application/json"
         # Retrying is the engine's job: it knows about versions and backoff.
         self.session.mount("http://", HTTPAdapter(max_retries=0, pool_maxsize=2))

@@ -50,7 +50,7 @@ API_PREFIX = "/api/v1"
 CONTROL_PREFIX = "/_emulator"
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 SERVICE_USER = "service"
-AUTH_REALM = 'Basic realm="Klientenportal"'
+AUTH_REALM = 'Basic realm="Klientenportal", charset="UTF-8"'
 PORTAL_NAME = "Klientenportal (Emulator)"
 API_VERSION = "1"
 

@@ -124,7 +124,7 @@ def test_wrong_credentials_are_refused_with_basic_challenge(
 
     assert response.status_code == 401
     assert response.json() == {"error": "Anmeldung fehlgeschlagen."}
-    assert response.headers["WWW-Authenticate"] == 'Basic realm="Klientenportal"'
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="Klientenportal", charset="UTF-8"'
 
 
 def test_status_with_correct_credentials(server: EmulatorServer, api: requests.Session) -> None:
