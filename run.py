@@ -67,7 +67,10 @@ def ensure_env_file() -> dict[str, str]:
     if not ENV_FILE.exists():
         say("Erzeuge Schlüssel und Passwörter in .env.local …")
         values = {
-            "DJANGO_DEBUG": "1",
+            # Production-like pages (German error pages, no debug output); plain HTTP on
+            # loopback, so the cookies cannot be HTTPS-only.
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECURE_COOKIES": "0",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             # A Fernet key is 32 random bytes, URL-safe base64.
             "PORTALSYNC_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
@@ -106,6 +109,7 @@ def run_product() -> int:
     local = ensure_env_file()
     env = {**os.environ, **local, "PYTHONUNBUFFERED": "1"}
     manage("migrate", "--no-input", "-v", "0", env=env)
+    manage("collectstatic", "--no-input", "-v", "0", env=env)
     manage("load_demo", env=env)
     manage("portal_sync", "--in-background", env=env)
     (ROOT / "var").mkdir(exist_ok=True)

@@ -22,15 +22,18 @@ STAFF_USERNAME = "mitarbeiter"
 
 @transaction.atomic
 def load_demo_clients() -> int:
-    """Create the missing demo clients; existing ones are left as the user edited them."""
-    created = 0
+    """Create the demo clients in an empty database; returns how many were created.
+
+    Once any client exists the data is the office's: renumbered, renamed or deleted demo
+    clients are never brought back.
+    """
+    if Client.objects.exists():
+        return 0
     for number, short_name, name, legal_form in DEMO_CLIENTS:
-        _client, was_created = Client.objects.get_or_create(
-            number=number,
-            defaults={"short_name": short_name, "name": name, "legal_form": legal_form},
+        Client.objects.create(
+            number=number, short_name=short_name, name=name, legal_form=legal_form
         )
-        created += was_created
-    return created
+    return len(DEMO_CLIENTS)
 
 
 @transaction.atomic

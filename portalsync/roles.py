@@ -12,6 +12,11 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("clients", "change_client"),
         ("clients", "delete_client"),
         ("portalsync", "manage_portal_sync"),
+        # The office's administrators manage the log-ins of their colleagues.
+        ("auth", "view_user"),
+        ("auth", "add_user"),
+        ("auth", "change_user"),
+        ("auth", "view_group"),
     ],
     STAFF: [
         ("clients", "view_client"),

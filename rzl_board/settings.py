@@ -46,7 +46,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -106,8 +105,10 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- Language and time ------------------------------------------------------------------
 
+# German for everyone, whatever the browser asks for: the product's own texts exist only
+# in German, and a mix with Django's English texts would read badly.
 LANGUAGE_CODE = "de-at"
-LANGUAGES = [("de-at", _("Deutsch")), ("en", _("Englisch"))]
+LANGUAGES = [("de-at", _("Deutsch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Vienna"
 USE_I18N = True

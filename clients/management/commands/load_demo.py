@@ -8,14 +8,16 @@ from clients import demo
 
 class Command(BaseCommand):
     help = (
-        "Legt die fünf Demo-Klienten an (wiederholbar, ändert bestehende Klienten nicht). "
+        "Legt in einer leeren Datenbank die fünf Demo-Klienten an (wiederholbar: sobald es "
+        "Klienten gibt, wird nichts mehr angelegt). "
         "Sind DEMO_ADMIN_PASSWORD und DEMO_STAFF_PASSWORD gesetzt, auch die Zugänge "
         "kanzlei-admin (KIS/Board-Administrator) und mitarbeiter (Mitarbeiter)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         created = demo.load_demo_clients()
-        self.stdout.write(f"Demo-Klienten: {created} neu angelegt.")
+        if created:
+            self.stdout.write(f"Demo-Klienten: {created} angelegt.")
         # Passwords come from the environment (.env.local), never from the command line,
         # where every user of the machine could read them in the process list.
         admin_password = os.environ.get("DEMO_ADMIN_PASSWORD", "")

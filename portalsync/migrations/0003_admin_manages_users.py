@@ -1,0 +1,13 @@
+from django.db import migrations
+
+from portalsync.roles import ensure_roles
+
+
+def update_roles(apps, schema_editor):
+    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("portalsync", "0002_roles")]
+
+    operations = [migrations.RunPython(update_roles, migrations.RunPython.noop)]
