@@ -33,3 +33,44 @@ class Country(models.TextChoices):
     SK = "SK", _("Slowakei")
     CZ = "CZ", _("Tschechien")
     OTHER = "XX", _("Anderes Land")
+
+
+class CompanyRegisterCourt(models.TextChoices):
+    """The courts that keep the Austrian Firmenbuch (Firmenbuchgerichte)."""
+
+    VIENNA = "hg_wien", _("Handelsgericht Wien")
+    ST_POELTEN = "lg_st_poelten", _("Landesgericht St. Pölten")
+    KORNEUBURG = "lg_korneuburg", _("Landesgericht Korneuburg")
+    KREMS = "lg_krems", _("Landesgericht Krems an der Donau")
+    WIENER_NEUSTADT = "lg_wiener_neustadt", _("Landesgericht Wiener Neustadt")
+    EISENSTADT = "lg_eisenstadt", _("Landesgericht Eisenstadt")
+    LINZ = "lg_linz", _("Landesgericht Linz")
+    RIED = "lg_ried", _("Landesgericht Ried im Innkreis")
+    STEYR = "lg_steyr", _("Landesgericht Steyr")
+    WELS = "lg_wels", _("Landesgericht Wels")
+    SALZBURG = "lg_salzburg", _("Landesgericht Salzburg")
+    GRAZ = "lg_graz", _("Landesgericht für ZRS Graz")
+    LEOBEN = "lg_leoben", _("Landesgericht Leoben")
+    KLAGENFURT = "lg_klagenfurt", _("Landesgericht Klagenfurt")
+    INNSBRUCK = "lg_innsbruck", _("Landesgericht Innsbruck")
+    FELDKIRCH = "lg_feldkirch", _("Landesgericht Feldkirch")
+
+
+# Natural persons; every other legal form is a partnership or a legal person. A client
+# cannot move between the two groups: it would be a different taxpayer.
+NATURAL_PERSON_FORMS = frozenset({LegalForm.SOLE_TRADER, LegalForm.PRIVATE_PERSON})
+
+# Legal forms that come into being by their entry in the Firmenbuch.
+COMPANY_REGISTER_FORMS = frozenset(
+    {
+        LegalForm.OG,
+        LegalForm.KG,
+        LegalForm.GMBH_CO_KG,
+        LegalForm.GMBH,
+        LegalForm.FLEXCO,
+        LegalForm.AG,
+        LegalForm.SE,
+        LegalForm.COOPERATIVE,
+        LegalForm.PRIVATE_FOUNDATION,
+    }
+)

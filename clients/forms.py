@@ -1,7 +1,14 @@
+from typing import Any
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Client
+from clients import validators
+from clients.enums import LegalForm
+from clients.importing import MAX_FILE_BYTES
+from clients.models import CHECKED_FIELDS, Client
+from clients.selectors import SORT_FIELDS, ServicedFilter, SyncFilter
 
 # Tabs of the client form, in order: (key, title, fields).
 TABS = (
@@ -15,12 +22,26 @@ TABS = (
         _("Adresse und Kontakt"),
         ("street", "postcode", "city", "country", "email", "phone"),
     ),
-    ("steuer", _("Steuer und Firmenbuch"), ("vat_id", "tax_number", "company_register_number")),
+    (
+        "steuer",
+        _("Steuer und Firmenbuch"),
+        (
+            "vat_id",
+            "tax_number",
+            "company_register_number",
+            "company_register_court",
+            "zvr_number",
+            "gln",
+        ),
+    ),
+    ("bank", _("Bankverbindung"), ("iban", "bic")),
     ("klientenportal", _("Klientenportal"), ("portal_enabled", "receipt_sync_enabled")),
 )
 
 
 class ClientForm(forms.ModelForm):
+    """The client's master data. Rules live in clients.validators; shown in written form."""
+
     class Meta:
         model = Client
         fields = [name for _key, _title, names in TABS for name in names]
@@ -34,7 +55,156 @@ class ClientForm(forms.ModelForm):
                 "Eine spätere Änderung der Klientennummer wird nicht übertragen."
             ),
             "client_until": _("Leer lassen, solange der Klient betreut wird."),
+            "legal_form": _(
+                "Ein Wechsel zwischen natürlicher Person und Gesellschaft ist bei einem "
+                "bestehenden Klienten nicht möglich."
+            ),
+            "vat_id": _("z. B. ATU13585627"),
+            "tax_number": _("Finanzamtsnummer, Steuernummer und Prüfziffer, z. B. 59-119/9013"),
+            "company_register_number": _("z. B. FN 122119m"),
+            "zvr_number": _("Für Vereine: die Zahl aus dem Zentralen Vereinsregister"),
+            "gln": _("Global Location Number, 13 Ziffern"),
+            "iban": _("z. B. AT61 1904 3002 3457 3201"),
+            "phone": _("z. B. 01 234 56 78 oder +43 1 2345678"),
+            "postcode": _("In Österreich vier Ziffern, z. B. 1010"),
         }
 
-    def tabs(self) -> list[tuple[str, str, list[forms.BoundField]]]:
-        return [(key, title, [self[name] for name in names]) for key, title, names in TABS]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Show stored numbers the way they are usually written; typed input stays as typed.
+        if not self.is_bound:
+            for name in validators.FORMATTERS:
+                value = self.initial.get(name)
+                if value:
+                    self.initial[name] = validators.display_value(name, value)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean()
+        values = {name: cleaned_data[name] for name in CHECKED_FIELDS if name in cleaned_data}
+        previous = self.instance.legal_form if self.instance.pk else None
+        try:
+            cleaned_data.update(
+                validators.clean_client_values(values, previous_legal_form=previous)
+            )
+        except ValidationError as exc:
+            for name, errors in exc.error_dict.items():
+                self.add_error(name, errors)
+        return cleaned_data
+
+    def field_warnings(self) -> dict[str, list[str]]:
+        """Hints on the stored client, by field (none while the user is correcting input)."""
+        if self.is_bound or not self.instance.pk:
+            return {}
+        by_field: dict[str, list[str]] = {}
+        for warning in self.instance.warnings():
+            by_field.setdefault(warning.field, []).append(warning.message)
+        return by_field
+
+    def warnings(self) -> list[str]:
+        return [message for messages in self.field_warnings().values() for message in messages]
+
+    def tabs(self) -> list[tuple[str, str, list[tuple[forms.BoundField, list[str]]]]]:
+        warnings = self.field_warnings()
+        return [
+            (key, title, [(self[name], warnings.get(name, [])) for name in names])
+            for key, title, names in TABS
+        ]
+
+
+def _choices(blank: str, choices: Any) -> list[tuple[str, str]]:
+    return [("", blank), *choices]
+
+
+class ClientFilterForm(forms.Form):
+    """Search, filters and sort order of the client list (all optional, from the URL)."""
+
+    q = forms.CharField(label=_("Suche"), required=False)
+    serviced = forms.ChoiceField(
+        label=_("Betreuungsstatus"),
+        required=False,
+        choices=_choices(_("alle"), ServicedFilter.choices),
+    )
+    legal_form = forms.ChoiceField(
+        label=_("Rechtsform"), required=False, choices=_choices(_("alle"), LegalForm.choices)
+    )
+    portal = forms.ChoiceField(
+        label=_("Klientenportal"),
+        required=False,
+        choices=[("", _("alle")), ("ja", _("am Klientenportal")), ("nein", _("nicht am Portal"))],
+    )
+    sync = forms.ChoiceField(
+        label=_("Synchronisation"), required=False, choices=_choices(_("alle"), SyncFilter.choices)
+    )
+    sort = forms.ChoiceField(
+        label=_("Sortierung"),
+        required=False,
+        choices=[(key, key) for name in SORT_FIELDS for key in (name, "-" + name)],
+    )
+
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for selectors.filter_clients; invalid choices count as unset."""
+        data = self.cleaned_data if self.is_valid() else {}
+        portal = data.get("portal") or ""
+        return {
+            "query": data.get("q") or "",
+            "serviced": data.get("serviced") or None,
+            "legal_form": data.get("legal_form") or None,
+            "portal_enabled": {"ja": True, "nein": False}.get(portal),
+            "sync": data.get("sync") or None,
+            "sort": data.get("sort") or "number",
+        }
+
+
+class BulkPortalForm(forms.Form):
+    """The bulk action of the client list on the selected clients."""
+
+    ENABLE = "enable"
+    DISABLE = "disable"
+
+    action = forms.ChoiceField(
+        choices=[
+            (ENABLE, _("Am Klientenportal anlegen")),
+            (DISABLE, _("Vom Klientenportal nehmen")),
+        ]
+    )
+    selected = forms.Field(
+        widget=forms.MultipleHiddenInput,
+        error_messages={"required": _("Bitte wählen Sie zuerst mindestens einen Klienten aus.")},
+    )
+
+    def clean_selected(self) -> list[int]:
+        values = self.cleaned_data["selected"]
+        if not isinstance(values, list) or not all(str(value).isdigit() for value in values):
+            raise ValidationError(_("Die Auswahl ist ungültig. Bitte wählen Sie erneut aus."))
+        return sorted({int(value) for value in values})
+
+    @property
+    def enable(self) -> bool:
+        return self.cleaned_data["action"] == self.ENABLE
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV-Datei"),
+        help_text=_(
+            "Strichpunkt als Trennzeichen, erste Zeile mit den Spaltennamen wie im "
+            "Klientenformular (z. B. „Klientennummer“, „Kurzbezeichnung“, „Name“, "
+            "„Rechtsform“). UTF-8 oder die Windows-Codierung von Excel."
+        ),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FILE_BYTES:
+            raise ValidationError(
+                _("Die Datei ist zu groß (höchstens %(megabytes)s MB)."),
+                params={"megabytes": MAX_FILE_BYTES // 1_000_000},
+            )
+        return upload
+
+
+class ImportConfirmForm(forms.Form):
+    valid_only = forms.BooleanField(
+        label=_("Nur die gültigen Zeilen importieren, fehlerhafte Zeilen auslassen"),
+        required=False,
+    )

@@ -1,15 +1,17 @@
+import uuid
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients.enums import Country, LegalForm
+from clients import validators
+from clients.enums import CompanyRegisterCourt, Country, LegalForm
 from clients.signals import clients_bulk_changed
 
 
@@ -83,6 +85,13 @@ class Client(models.Model):
     vat_id = models.CharField(_("UID-Nummer"), max_length=20, blank=True)
     tax_number = models.CharField(_("Steuernummer"), max_length=20, blank=True)
     company_register_number = models.CharField(_("Firmenbuchnummer"), max_length=20, blank=True)
+    company_register_court = models.CharField(
+        _("Firmenbuchgericht"), max_length=30, choices=CompanyRegisterCourt.choices, blank=True
+    )
+    zvr_number = models.CharField(_("ZVR-Zahl"), max_length=9, blank=True)
+    gln = models.CharField(_("GLN"), max_length=13, blank=True)
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True)
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
 
     portal_enabled = models.BooleanField(_("Klient am Klientenportal anlegen"), default=False)
     receipt_sync_enabled = models.BooleanField(_("Belegsynchronisation"), default=False)
@@ -115,11 +124,35 @@ class Client(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("clients:edit", kwargs={"pk": self.pk})
 
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> "Client":
+        instance = super().from_db(db, field_names, values)
+        # The stored legal form: a change between natural and legal person is refused.
+        instance._loaded_legal_form = instance.__dict__.get("legal_form")
+        return instance
+
     def clean(self) -> None:
-        if self.client_since and self.client_until and self.client_until < self.client_since:
-            raise ValidationError(
-                {"client_until": _("„Klient bis“ darf nicht vor „Klient seit“ liegen.")}
-            )
+        """Apply the master-data rules of clients.validators and store the canonical forms."""
+        values = {name: getattr(self, name) for name in CHECKED_FIELDS}
+        previous = getattr(self, "_loaded_legal_form", None) if self.pk else None
+        cleaned = validators.clean_client_values(values, previous_legal_form=previous)
+        for name in CHECKED_FIELDS:
+            setattr(self, name, cleaned[name])
+
+    def warnings(self) -> list[validators.FieldWarning]:
+        return validators.client_warnings({name: getattr(self, name) for name in WARNING_FIELDS})
+
+    def display(self, name: str) -> str:
+        """The usual written form of a field ("FN 122119m", "59-119/9013")."""
+        return validators.display_value(name, getattr(self, name))
+
+    @property
+    def vat_id_display(self) -> str:
+        return self.display("vat_id")
+
+    @property
+    def tax_number_display(self) -> str:
+        return self.display("tax_number")
 
     def is_serviced_on(self, day: date) -> bool:
         """Betreuungsstatus: serviced unless the client relationship ended before `day`."""
@@ -128,3 +161,47 @@ class Client(models.Model):
     @property
     def is_serviced(self) -> bool:
         return self.is_serviced_on(timezone.localdate())
+
+
+# Fields Client.clean() runs through clients.validators.
+CHECKED_FIELDS = (
+    *validators.FIELD_CLEANERS,
+    *validators.COUNTRY_CLEANERS,
+    "country",
+    "legal_form",
+    "client_since",
+    "client_until",
+)
+WARNING_FIELDS = (
+    "legal_form",
+    "company_register_number",
+    "company_register_court",
+    "zvr_number",
+    "tax_number",
+)
+
+
+class ClientImport(models.Model):
+    """An uploaded CSV file between its preview and the user's decision to import it.
+
+    Kept on the server so the confirmation imports exactly the previewed file; only its
+    uploader may see or import it. Rows are removed once imported or after a day.
+    """
+
+    token = models.UUIDField(_("Kennung"), default=uuid.uuid4, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("hochgeladen von"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("hochgeladen am"), auto_now_add=True)
+    file_name = models.CharField(_("Dateiname"), max_length=255)
+    content = models.BinaryField(_("Inhalt"))
+
+    class Meta:
+        verbose_name = _("Klientenimport")
+        verbose_name_plural = _("Klientenimporte")
+
+    def __str__(self) -> str:
+        return self.file_name

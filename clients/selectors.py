@@ -1,17 +1,118 @@
 """Read queries for clients."""
 
-from django.db.models import Q, QuerySet
+import re
+from datetime import date
 
+from django.db import models
+from django.db.models import Case, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clients.enums import LegalForm
 from clients.models import Client
+
+# Columns the client list can be sorted by (prefix "-" for descending).
+SORT_FIELDS = ("number", "short_name", "name", "legal_form", "client_since")
+
+
+class ServicedFilter(models.TextChoices):
+    SERVICED = "betreut", _("betreut")
+    NOT_SERVICED = "nicht-betreut", _("nicht betreut")
+
+
+class SyncFilter(models.TextChoices):
+    """Sync state of clients on the portal (portalsync.SyncState.status, or no row yet)."""
+
+    PENDING = "pending", _("ausstehend")
+    SYNCED = "synced", _("synchronisiert")
+    FAILED = "failed", _("Fehler")
+    NEVER = "never", _("noch nicht übertragen")
+
+
+_SEPARATORS = re.compile(r"[\s.\-/]+")
+
+
+def search_condition(query: str) -> Q:
+    """Number (exact), Kurzbezeichnung and name (contains), UID and Steuernummer (contains).
+
+    UID and Steuernummer are stored compact, so the query is compacted for them:
+    "59-119/9013" finds the tax number "591199013", "ATU 135" the UID "ATU13585627".
+    """
+    condition = Q(short_name__icontains=query) | Q(name__icontains=query)
+    if _is_number(query):
+        condition |= Q(number=int(query))
+    compact = _SEPARATORS.sub("", query)
+    if len(compact) >= 4:
+        condition |= Q(vat_id__icontains=compact)
+        if _is_number(compact):
+            condition |= Q(tax_number__contains=compact)
+    return condition
+
+
+def _legal_form_order() -> Case:
+    """Rank of the legal form by its label in the active language, for sorting."""
+    ranked = sorted(LegalForm.choices, key=lambda choice: str(choice[1]).casefold())
+    return Case(
+        *[When(legal_form=value, then=Value(rank)) for rank, (value, _label) in enumerate(ranked)],
+        default=Value(len(ranked)),
+        output_field=models.IntegerField(),
+    )
+
+
+def filter_clients(
+    *,
+    query: str = "",
+    serviced: str | None = None,
+    legal_form: str | None = None,
+    portal_enabled: bool | None = None,
+    sync: str | None = None,
+    sort: str = "number",
+    today: date | None = None,
+) -> QuerySet[Client]:
+    """The client list: search, filters and order. None (or "") means "no filter".
+
+    The sync state is joined (select_related), so listing a page costs no query per row.
+    """
+    clients = Client.objects.select_related("sync_state")
+    query = query.strip()
+    if query:
+        clients = clients.filter(search_condition(query))
+    today = today or timezone.localdate()
+    if serviced == ServicedFilter.SERVICED:
+        clients = clients.filter(Q(client_until__isnull=True) | Q(client_until__gte=today))
+    elif serviced == ServicedFilter.NOT_SERVICED:
+        clients = clients.filter(client_until__lt=today)
+    if legal_form:
+        clients = clients.filter(legal_form=legal_form)
+    if portal_enabled is not None:
+        clients = clients.filter(portal_enabled=portal_enabled)
+    if sync == SyncFilter.NEVER:
+        clients = clients.filter(portal_enabled=True, sync_state__isnull=True)
+    elif sync:
+        clients = clients.filter(sync_state__status=sync)
+    name = sort.removeprefix("-")
+    if name not in SORT_FIELDS:
+        name, sort = "number", "number"
+    descending = sort.startswith("-")
+    if name == "legal_form":
+        clients = clients.alias(legal_form_rank=_legal_form_order())
+        name = "legal_form_rank"
+    order = models.F(name).desc(nulls_last=True) if descending else models.F(name).asc()
+    # The number breaks ties, so paging through equal names is stable.
+    return clients.order_by(order, "number")
 
 
 def search_clients(query: str = "") -> QuerySet[Client]:
-    """Clients matching `query` by number (exact), Kurzbezeichnung or name (contains)."""
-    clients = Client.objects.select_related("sync_state").order_by("number")
-    query = query.strip()
-    if not query:
-        return clients
-    condition = Q(short_name__icontains=query) | Q(name__icontains=query)
-    if query.isdigit():
-        condition |= Q(number=int(query))
-    return clients.filter(condition)
+    """Clients matching `query` (see search_condition), ordered by number."""
+    return filter_clients(query=query)
+
+
+def portal_change_counts(*, client_ids: list[int], enabled: bool) -> tuple[int, int]:
+    """(selected clients that exist, those among them whose portal flag would change)."""
+    selected = Client.objects.filter(pk__in=client_ids)
+    return selected.count(), selected.exclude(portal_enabled=enabled).count()
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only and short enough for the number column (no "²", no overflow)."""
+    return text.isascii() and text.isdigit() and len(text) <= 10

@@ -1,6 +1,7 @@
 """Client pages: list and search, create and edit with tabs, clear form errors."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client as BrowserClient
 
 from clients.models import Client
@@ -127,3 +128,175 @@ def test_anonymous_users_are_sent_to_the_login(client: BrowserClient) -> None:
     response = client.get("/klienten/")
 
     assert (response.status_code, response["Location"]) == (302, "/anmelden/?next=/klienten/")
+
+
+def test_typed_numbers_are_stored_canonically_and_shown_in_written_form(
+    staff_browser: BrowserClient,
+) -> None:
+    staff_browser.post(
+        "/klienten/neu/",
+        _new_client_data(
+            vat_id="atu 135 856 27",
+            tax_number="59 119 9013",
+            company_register_number="fn 122119 M",
+            company_register_court="hg_wien",
+            iban="at61 1904 3002 3457 3201",
+            phone="01 234 56 78",
+            postcode="A-1010",
+        ),
+    )
+
+    client = Client.objects.get(number=27)
+    assert (
+        client.vat_id,
+        client.tax_number,
+        client.company_register_number,
+        client.iban,
+        client.phone,
+        client.postcode,
+    ) == ("ATU13585627", "591199013", "122119m", "AT611904300234573201", "+4312345678", "1010")
+    page = staff_browser.get(f"/klienten/{client.pk}/").content.decode()
+    assert 'value="59-119/9013"' in page
+    assert 'value="FN 122119m"' in page
+    assert 'value="AT61 1904 3002 3457 3201"' in page
+    assert 'value="+43 12345678"' in page
+
+
+def test_saving_the_written_form_again_changes_nothing(staff_browser: BrowserClient) -> None:
+    staff_browser.post("/klienten/neu/", _new_client_data(tax_number="59-119/9013"))
+    client = Client.objects.get(number=27)
+    updated_at = client.updated_at
+
+    staff_browser.post(
+        f"/klienten/{client.pk}/", client_form_data(client, tax_number="59-119/9013")
+    )
+
+    client.refresh_from_db()
+    assert (client.tax_number, client.updated_at) == ("591199013", updated_at)
+
+
+def test_invalid_numbers_are_errors_on_their_field_and_keep_all_input(
+    staff_browser: BrowserClient,
+) -> None:
+    response = staff_browser.post(
+        "/klienten/neu/",
+        _new_client_data(
+            vat_id="ATU13585626",
+            tax_number="59-119/9014",
+            company_register_number="FN 123456a",
+            iban="AT611904300234573202",
+            postcode="0123",
+            city="Wien",
+        ),
+    )
+
+    errors = response.context["form"].errors
+    assert response.status_code == 200
+    assert errors["vat_id"] == [
+        "Die Prüfziffer der UID-Nummer stimmt nicht. Bitte prüfen Sie die Nummer."
+    ]
+    assert errors["tax_number"] == [
+        "Die Prüfziffer der Steuernummer stimmt nicht. Bitte prüfen Sie die Nummer."
+    ]
+    assert errors["company_register_number"] == [
+        "Der Prüfbuchstabe der Firmenbuchnummer stimmt nicht. Bitte vergleichen Sie die "
+        "Nummer mit dem Firmenbuchauszug."
+    ]
+    assert errors["iban"] == ["Die Prüfziffer der IBAN stimmt nicht. Bitte prüfen Sie die Nummer."]
+    assert errors["postcode"] == [
+        "Eine österreichische Postleitzahl hat vier Ziffern und beginnt nicht mit 0, z. B. 1010."
+    ]
+    page = response.content.decode()
+    for typed in ("ATU13585626", "59-119/9014", "FN 123456a", "0123", "Wien"):
+        assert f'value="{typed}"' in page
+    assert Client.objects.count() == 0
+
+
+def test_a_foreign_address_keeps_its_postcode(staff_browser: BrowserClient) -> None:
+    staff_browser.post("/klienten/neu/", _new_client_data(country="DE", postcode="01067"))
+
+    assert Client.objects.get(number=27).postcode == "01067"
+
+
+def test_changing_a_company_into_a_sole_trader_is_refused(staff_browser: BrowserClient) -> None:
+    client = make_client(number=27, legal_form="gmbh")
+
+    response = staff_browser.post(
+        f"/klienten/{client.pk}/", client_form_data(client, legal_form="einzelunternehmen")
+    )
+
+    assert response.context["form"].errors["legal_form"] == [
+        "Die Rechtsform kann nicht von „GmbH“ auf „Einzelunternehmen“ geändert werden. "
+        "Natürliche Personen (Einzelunternehmen, Privatperson) und Gesellschaften bzw. "
+        "juristische Personen sind verschiedene Steuersubjekte: Bitte legen Sie dafür einen "
+        "neuen Klienten an."
+    ]
+    client.refresh_from_db()
+    assert client.legal_form == "gmbh"
+
+
+def test_changing_between_companies_is_allowed(staff_browser: BrowserClient) -> None:
+    client = make_client(number=27, legal_form="gmbh")
+
+    staff_browser.post(f"/klienten/{client.pk}/", client_form_data(client, legal_form="flexco"))
+
+    client.refresh_from_db()
+    assert client.legal_form == "flexco"
+
+
+def test_warnings_are_shown_on_the_page_after_saving(staff_browser: BrowserClient) -> None:
+    response = staff_browser.post(
+        "/klienten/neu/", _new_client_data(legal_form="verein"), follow=True
+    )
+
+    page = response.content.decode()
+    assert "Klient 27 Streicher Stefan II wurde angelegt." in page
+    assert "Bitte prüfen Sie:" in page
+    assert "Für einen Verein fehlt die ZVR-Zahl aus dem Vereinsregister." in page
+    assert Client.objects.get(number=27).legal_form == "verein"
+
+
+def test_the_model_applies_the_same_rules_as_the_form() -> None:
+    client = Client(number=1, short_name="A", name="A", legal_form="gmbh", vat_id="atu13585627")
+
+    client.full_clean()
+
+    assert client.vat_id == "ATU13585627"
+    client.save()
+    stored = Client.objects.get(pk=client.pk)
+    stored.legal_form = "privatperson"
+    with pytest.raises(ValidationError) as info:
+        stored.full_clean()
+    assert list(info.value.message_dict) == ["legal_form"]
+
+
+def test_garbage_input_gives_form_errors_never_a_server_error(
+    staff_browser: BrowserClient,
+) -> None:
+    response = staff_browser.post(
+        "/klienten/neu/",
+        _new_client_data(
+            number="x",
+            client_since="31.02.2024",
+            phone="☎☎☎",
+            email="@@",
+            gln="abc",
+            zvr_number="ZVR-Zahl: eins",
+            bic="?",
+            country="ZZ",
+            company_register_court="mond",
+        ),
+    )
+
+    assert response.status_code == 200
+    assert sorted(response.context["form"].errors) == [
+        "bic",
+        "client_since",
+        "company_register_court",
+        "country",
+        "email",
+        "gln",
+        "number",
+        "phone",
+        "zvr_number",
+    ]
