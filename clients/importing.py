@@ -327,10 +327,22 @@ def _new_values() -> dict[str, Any]:
 def plan_import(content: bytes) -> ImportPlan:
     """Check the whole file and say what importing it would do. Writes nothing."""
     plan = ImportPlan()
+    if b"\x00" in content[:4096]:
+        # A workbook (.xlsx is a zip file) or another binary file, not text.
+        plan.file_errors.append(
+            _(
+                "Die Datei ist keine CSV-Datei. Bitte speichern Sie die Tabelle in Excel als "
+                "„CSV (Trennzeichen-getrennt)“."
+            )
+        )
+        return plan
     text = decode(content)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
     try:
         header = next(reader)
+        # Excel writes and reads a first line "sep=;" that names the separator.
+        if len(header) <= 2 and header[0].lower().startswith("sep="):
+            header = next(reader)
     except StopIteration:
         plan.file_errors.append(_("Die Datei ist leer."))
         return plan

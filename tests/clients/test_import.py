@@ -282,6 +282,30 @@ def test_a_file_without_number_column_or_with_commas_is_refused_as_a_whole() -> 
     assert importing.plan_import(b"").file_errors == ["Die Datei ist leer."]
 
 
+def test_an_excel_separator_line_is_skipped() -> None:
+    plan = importing.plan_import(b"sep=;\r\nKlientennummer;Name\r\n1;A\r\n")
+
+    assert (plan.file_errors, plan.columns, [row.line for row in plan.rows]) == (
+        [],
+        ["number", "name"],
+        [3],
+    )
+
+
+def test_an_excel_workbook_instead_of_csv_gets_a_message_not_a_server_error(
+    staff_browser: BrowserClient,
+) -> None:
+    workbook = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml\x00\x00"
+
+    response = _upload(staff_browser, workbook, name="klienten.xlsx")
+
+    assert response.status_code == 200
+    assert response.context["plan"].file_errors == [
+        "Die Datei ist keine CSV-Datei. Bitte speichern Sie die Tabelle in Excel als "
+        "„CSV (Trennzeichen-getrennt)“."
+    ]
+
+
 def test_checking_a_file_costs_the_same_queries_for_ten_and_four_hundred_rows(
     django_assert_num_queries: Any,
 ) -> None:
