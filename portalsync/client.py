@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 import requests
+from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 from requests.adapters import HTTPAdapter
 
 API_PREFIX = "/api/v1"
@@ -38,6 +40,10 @@ class TransientError(PortalError):
 
 class UnreachableError(TransientError):
     """No connection could be made at all: the whole target is down."""
+
+
+class InsecureURLError(UnreachableError):
+    """The Board refuses to send the service password over plain HTTP to a remote host."""
 
 
 class AuthError(PortalError):
@@ -89,6 +95,14 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+def plain_http_refused(url: str, *, debug: bool) -> bool:
+    """True when `url` is plain HTTP to a remote host: the password would travel unencrypted.
+
+    Plain HTTP is allowed to loopback (the local emulator) and with DEBUG on.
+    """
+    return urlsplit(url).scheme == "http" and not (is_loopback_url(url) or debug)
+
+
 def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After", "")
     try:
@@ -121,10 +135,19 @@ def _error_text(response: requests.Response) -> str:
 class PortalClient:
     """One keep-alive session to the portal. Not thread-safe; use one per worker loop."""
 
+    @sensitive_variables("password")
     def __init__(
-        self, *, base_url: str, password: str, connect_timeout: float, read_timeout: float
+        self,
+        *,
+        base_url: str,
+        password: str,
+        connect_timeout: float,
+        read_timeout: float,
+        allow_plain_http: bool | None = None,
     ) -> None:
+        """`allow_plain_http` None means: only when DEBUG is on (loopback is always allowed)."""
         self.base_url = base_url.rstrip("/")
+        self.allow_plain_http = settings.DEBUG if allow_plain_http is None else allow_plain_http
         self.timeout = (connect_timeout, read_timeout)
         self.session = requests.Session()
         # UTF-8 as RFC 7617 asks; requests would encode a str as Latin-1, breaking umlauts.
@@ -144,6 +167,12 @@ class PortalClient:
         self.close()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        if plain_http_refused(self.base_url, debug=self.allow_plain_http):
+            raise InsecureURLError(
+                "Die Klientenportal URL verwendet unverschlüsseltes HTTP zu einem entfernten "
+                "Rechner; das Board sendet das Passwort dorthin nicht. Bitte eine https://-"
+                "Adresse als PORTAL_URL eintragen."
+            )
         try:
             # Redirects are never followed: they could carry the credentials elsewhere.
             response = self.session.request(

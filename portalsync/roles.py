@@ -17,6 +17,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("auth", "add_user"),
         ("auth", "change_user"),
         ("auth", "view_group"),
+        ("audit", "view_auditentry"),
     ],
     STAFF: [
         ("clients", "view_client"),
@@ -32,13 +33,18 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
 def ensure_roles(group_model: type, permission_model: type) -> None:
     """Create the role groups with exactly their permissions (idempotent).
 
-    Takes the model classes so the data migration can pass its historical models.
+    Takes the model classes so the data migration can pass its historical models. A
+    permission of an app that is not migrated yet is skipped: that app's own migration
+    calls this again (audit/migrations/0002_admin_role.py).
     """
     for name, perms in ROLE_PERMISSIONS.items():
         group, _created = group_model.objects.get_or_create(name=name)
         group.permissions.set(
             [
-                permission_model.objects.get(content_type__app_label=app_label, codename=codename)
+                permission
                 for app_label, codename in perms
+                for permission in permission_model.objects.filter(
+                    content_type__app_label=app_label, codename=codename
+                )
             ]
         )

@@ -10,6 +10,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from portalsync import crypto, selectors, services
+from portalsync.client import plain_http_refused
 from portalsync.forms import ServicePasswordForm
 from portalsync.models import PortalConnection, SyncAttempt, SyncState
 from portalsync.status import function_status
@@ -29,6 +30,7 @@ def _render_settings(request: HttpRequest, form: ServicePasswordForm) -> HttpRes
             "connection": PortalConnection.load(),
             "status": function_status(),
             "portal_url": settings.PORTAL_URL,
+            "portal_url_refused": plain_http_refused(settings.PORTAL_URL, debug=settings.DEBUG),
             "page": page,
         },
     )

@@ -5,6 +5,7 @@ Everything that differs between machines comes from the environment (django-envi
 `run.py` on first start) is read if present, so the embedded default needs no setup.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,19 +39,27 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_q",
+    "axes",
     "clients",
     "portalsync",
+    "audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "rzl_board.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every view needs a log-in unless marked @login_not_required (log-in page, /health/).
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "rzl_board.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out log-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "rzl_board.urls"
@@ -102,6 +111,29 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "clients:list"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes first: it refuses a locked-out log-in before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Failed log-ins are throttled per user name and per address (django-axes, counted in the
+# database, so a restart does not reset them).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "rzl_board.middleware.client_ip"
+# Successful log-ins are in the audit trail already.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_COOLOFF_MESSAGE = _(
+    "Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es später noch einmal."
+)
+AXES_PERMALOCK_MESSAGE = _(
+    "Zu viele fehlgeschlagene Anmeldeversuche. Bitte wenden Sie sich an Ihre "
+    "KIS/Board-Administration."
+)
 
 # --- Language and time ------------------------------------------------------------------
 
@@ -130,11 +162,40 @@ STORAGES = {
 
 # --- Security -----------------------------------------------------------------------------
 
-SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+# Served over HTTPS: redirect to https, HSTS, secure cookies. Opt-in, because TLS usually
+# ends at a reverse proxy, which must then set X-Forwarded-Proto (DJANGO_SECURE_PROXY_SSL_
+# HEADER), else the redirect loops; `manage.py check --deploy` reports it while off.
+HTTPS = env.bool("DJANGO_HTTPS", default=False)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # load balancers probe over plain HTTP
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies in front of the Board whose X-Forwarded-For is trusted (audit, log-in throttling).
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=365 * 24 * 3600) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
+# Preloading is a promise to the browser makers for a whole public domain; an office's
+# Board host is not the place to make it by default.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Only the self-hosted assets (static/css/app.css, static/js/app.js): no inline script or
+# style, nothing from another origin, no framing.
+CONTENT_SECURITY_POLICY = env.str(
+    "DJANGO_CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=HTTPS or not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_SECONDS", default=8 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: inactivity expiry
-X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "rzl_board.views.csrf_failure"
 
 # --- Background worker (django-q2) ------------------------------------------------------
 

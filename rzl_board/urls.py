@@ -6,12 +6,13 @@ from django.views.generic import RedirectView
 from rzl_board import views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="clients:list", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="clients:list", permanent=False), name="home"),
     path("anmelden/", auth_views.LoginView.as_view(), name="login"),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", views.health, name="health"),
     path("klienten/", include("clients.urls")),
     path("stamm/einstellungen/klientenportal-synchronisation/", include("portalsync.urls")),
+    path("aenderungsprotokoll/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,10 +1,12 @@
 """Site-wide views: health probe and friendly error pages."""
 
+from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 
+@login_not_required
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness for load balancers: reveals only whether the database answers."""
     try:
@@ -25,3 +27,8 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A rejected form post (CSRF check failed), explained in German without details."""
+    return render(request, "403_csrf.html", status=403)

@@ -2,7 +2,9 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.views.decorators.debug import sensitive_variables
 
+from audit.context import acting
 from portalsync import crypto, services
 from portalsync.models import PortalConnection
 
@@ -13,6 +15,7 @@ class Command(BaseCommand):
         "verschlüsselt und prüft die Verbindung zum Klientenportal."
     )
 
+    @sensitive_variables("password")
     def handle(self, *args: Any, **options: Any) -> None:
         if sys.stdin.isatty():
             self.stderr.write("Service-Account Passwort eingeben, mit Enter abschließen:")
@@ -21,7 +24,8 @@ class Command(BaseCommand):
         if not password:
             raise CommandError("Es wurde kein Passwort eingegeben; nichts wurde geändert.")
         try:
-            connection = services.set_service_password(password=password, user=None)
+            with acting(label="manage.py portal_password"):
+                connection = services.set_service_password(password=password, user=None)
         except crypto.EncryptionKeyError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write("Das Service-Account Passwort wurde gespeichert.")
