@@ -4,8 +4,11 @@ It knows HTTP and the API's shapes only; what to do about an error is the engine
 """
 
 import ipaddress
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -103,12 +106,37 @@ def plain_http_refused(url: str, *, debug: bool) -> bool:
     return urlsplit(url).scheme == "http" and not (is_loopback_url(url) or debug)
 
 
+MAX_RETRY_AFTER_SECONDS = 3600.0
+
+
 def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
+    """Retry-After in seconds (number or HTTP date), clamped to an hour; None if absent."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
         return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = (when - datetime.now(UTC)).total_seconds() if when.tzinfo else 0.0
+    if not math.isfinite(seconds):
+        return MAX_RETRY_AFTER_SECONDS
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_SECONDS)
+
+
+def _json(response: requests.Response) -> Any:
+    """The decoded body; a non-JSON answer means PORTAL_URL points to something else."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise UnreachableError(
+            "Die Antwort ist keine Antwort der Portal-Schnittstelle (kein JSON); bitte die "
+            "Klientenportal URL prüfen.",
+            http_status=response.status_code,
+        ) from exc
 
 
 def _format_error(body: dict[str, Any]) -> str:
@@ -226,7 +254,7 @@ class PortalClient:
         response = self._request("GET", "/status")
         if response.status_code != 200:
             raise PermanentError(_error_text(response), http_status=response.status_code)
-        return response.json()
+        return _json(response)
 
     def push(self, item: PushItem) -> PushResult:
         response = self._request(
@@ -258,8 +286,9 @@ class PortalClient:
         )
         if response.status_code != 200:
             raise PermanentError(_error_text(response), http_status=response.status_code)
-        results = response.json()["results"]
-        if len(results) != len(items):
+        body = _json(response)
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list) or len(results) != len(items):
             raise TransientError("Das Portal hat eine unvollständige Antwort geliefert.")
         return [
             PushResult(
@@ -275,7 +304,9 @@ class PortalClient:
 
     def _result(self, portal_id: UUID, status: int, response: requests.Response) -> PushResult:
         if status in (200, 201, 409):
-            body = response.json()
+            body = _json(response)
+            if not isinstance(body, dict):
+                raise UnreachableError("Das Portal hat eine unerwartete Antwort geliefert.")
             return PushResult(
                 portal_id=portal_id,
                 status=status,
@@ -302,7 +333,7 @@ class PortalClient:
             )
             if response.status_code != 200:
                 raise PermanentError(_error_text(response), http_status=response.status_code)
-            body = response.json()
+            body = _json(response)
             yield from body["results"]
             page = body.get("next")
 

@@ -105,6 +105,8 @@ def record_healthy(*, pushed: bool) -> None:
 
 def record_failure(error: PortalError, *, pause: bool) -> None:
     """Remember why the portal failed; with `pause`, stop sending for a while."""
+    if error.http_status == 429:
+        return  # throttling is the portal working as intended, not an outage
     now = timezone.now()
     health = Health.AUTH_FAILED if isinstance(error, AuthError) else Health.UNREACHABLE
     PortalConnection.objects.filter(pk=1).update(
@@ -126,6 +128,7 @@ def check_connection() -> PortalConnection:
         return PortalConnection.load()
     if client is None:
         return PortalConnection.load()
+    was_healthy = PortalConnection.load().health == Health.OK
     with client:
         try:
             client.check()
@@ -135,7 +138,16 @@ def check_connection() -> PortalConnection:
             record_failure(exc, pause=False)
         else:
             record_healthy(pushed=False)
+            if not was_healthy:
+                _rearm_backed_off(timezone.now())
     return PortalConnection.load()
+
+
+def _rearm_backed_off(now: datetime) -> None:
+    """The portal is back: clients waiting out a backoff after its errors go out now."""
+    SyncState.objects.filter(
+        status=SyncState.Status.PENDING, attempts__gt=0, next_attempt_at__gt=now
+    ).update(next_attempt_at=now)
 
 
 def _target_ready(now: datetime) -> bool:
@@ -204,7 +216,7 @@ def backoff_seconds(attempts: int, *, retry_after: float | None = None) -> float
 
 
 def _ack(token: uuid.UUID, claim: Claim, result: PushResult, sent_hash: str, now: datetime) -> None:
-    SyncState.objects.filter(pk=claim.state_id, lease_token=token).update(
+    acked = SyncState.objects.filter(pk=claim.state_id, lease_token=token).update(
         delivered_version=claim.version,
         delivered_hash=sent_hash,
         list_state=result.list_state or F("list_state"),
@@ -225,7 +237,14 @@ def _ack(token: uuid.UUID, claim: Claim, result: PushResult, sent_hash: str, now
         last_http_status=result.status,
         last_error="",
     )
-    if result.status == 409 and result.version is not None and result.version > claim.version:
+    # Only the lease holder may re-assert: a late answer of a worker whose lease expired
+    # says nothing about the current state.
+    if (
+        acked
+        and result.status == 409
+        and result.version is not None
+        and result.version > claim.version
+    ):
         # The portal holds a newer version than we sent (e.g. the Board was restored from a
         # backup): re-assert the Board's current state above the portal's version.
         SyncState.objects.filter(pk=claim.state_id, desired_version__lte=result.version).update(
@@ -291,13 +310,27 @@ def _snapshots(claims: list[Claim]) -> dict[int, dict[str, Any]]:
     return snapshots
 
 
+def _settle_vanished(token: uuid.UUID, claims: list[Claim]) -> None:
+    """Claims whose client is gone without a tombstone: nothing can be sent any more.
+
+    (A deletion always writes a tombstone; this only happens when the client row was
+    removed behind the Board's back.)
+    """
+    if claims:
+        SyncState.objects.filter(
+            pk__in=[c.state_id for c in claims],
+            lease_token=token,
+            client__isnull=True,
+            tombstone__isnull=True,
+        ).update(status=SyncState.Status.SYNCED, lease_token=None, leased_until=None)
+        _release(token, claims)
+
+
 def send_claims(portal: PortalClient, token: uuid.UUID, claims: list[Claim]) -> DrainReport:
     """Push one batch of claims and record every outcome. Never raises PortalError."""
     report = DrainReport()
     snapshots = _snapshots(claims)
-    # A client deleted after the claim: its tombstone arrives with the next claim.
-    vanished = [c for c in claims if c.state_id not in snapshots]
-    _release(token, vanished)
+    _settle_vanished(token, [c for c in claims if c.state_id not in snapshots])
     claims = [c for c in claims if c.state_id in snapshots]
     if not claims:
         return report
@@ -398,9 +431,15 @@ def drain(*, deadline: float | None = None) -> DrainReport:
             token, claims = claim_due(limit=settings.PORTALSYNC_BATCH_SIZE)
             if not claims:
                 break
-            report = send_claims(portal, token, claims)
+            try:
+                report = send_claims(portal, token, claims)
+            except Exception as exc:  # noqa: BLE001 - one bad batch must not stop the worker
+                logger.exception("Sending a batch to the portal failed unexpectedly.")
+                _retry_later(token, claims, TransientError(f"Interner Fehler: {exc}"), now)
+                total.errors.append(str(exc))
+                break
             total.add(report)
-            if report.paused:
+            if report.paused or not report.sent:
                 break
     return total
 

@@ -20,7 +20,7 @@ from portalsync.payload import client_snapshot, deactivated
 logger = logging.getLogger(__name__)
 
 
-def _bump(enabled: bool) -> dict:
+def _bump(enabled: bool, *, force: bool = False) -> dict:
     """Field updates that record one more change to deliver.
 
     A row already pending keeps its schedule: its next push carries this change too, and a
@@ -29,6 +29,17 @@ def _bump(enabled: bool) -> dict:
     of saves costs one push and one follow-up.
     """
     now = timezone.now()
+    if force:
+        # An explicit request ("Erneut senden", full resync) goes out now, backoff or not.
+        return {
+            "desired_version": F("desired_version") + 1,
+            "enabled": enabled,
+            "status": SyncState.Status.PENDING,
+            "pending_since": Coalesce(F("pending_since"), Value(now)),
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": "",
+        }
     pending = Q(status=SyncState.Status.PENDING)
     return {
         "desired_version": F("desired_version") + 1,
@@ -67,18 +78,23 @@ def mark_client_changed(client: Client) -> None:
             request_kick()
 
 
-def mark_clients_changed(client_ids: Iterable[int]) -> int:
-    """Bulk form of mark_client_changed for writes that bypass save(). Returns rows marked."""
+def mark_clients_changed(client_ids: Iterable[int], *, force: bool = False) -> int:
+    """Bulk form of mark_client_changed for writes that bypass save(). Returns rows marked.
+
+    With `force` the clients are sent at once, even while they wait out a backoff.
+    """
     ids = list(client_ids)
     if not ids:
         return 0
     enabled_ids = set(
         Client.objects.filter(pk__in=ids, portal_enabled=True).values_list("pk", flat=True)
     )
-    marked = SyncState.objects.filter(client_id__in=enabled_ids).update(**_bump(enabled=True))
+    marked = SyncState.objects.filter(client_id__in=enabled_ids).update(
+        **_bump(enabled=True, force=force)
+    )
     marked += SyncState.objects.filter(
         Q(client_id__in=ids) & ~Q(client_id__in=enabled_ids), enabled=True
-    ).update(**_bump(enabled=False))
+    ).update(**_bump(enabled=False, force=force))
     with_state = set(
         SyncState.objects.filter(client_id__in=enabled_ids).values_list("client_id", flat=True)
     )
@@ -103,8 +119,9 @@ def mark_clients_changed(client_ids: Iterable[int]) -> int:
 
 def mark_client_deleted(client: Client) -> None:
     """Keep what the portal needs to move a deleted client to "Inaktiv" (never delete remotely)."""
-    state = SyncState.objects.filter(client_id=client.pk, enabled=True).first()
-    if state is None:
+    state = SyncState.objects.filter(client_id=client.pk).first()
+    # Nothing to tell the portal if it already has the client as inactive.
+    if state is None or (not state.enabled and state.delivered_version >= state.desired_version):
         return
     snapshot = deactivated(
         client_snapshot(client, portal_number=state.portal_number, today=timezone.localdate())
@@ -116,7 +133,7 @@ def mark_client_deleted(client: Client) -> None:
 def mark_all_enabled_for_resend() -> int:
     """Queue every enabled client again ("Klientenstammdaten synchronisieren")."""
     enabled_ids = Client.objects.filter(portal_enabled=True).values_list("pk", flat=True)
-    return mark_clients_changed(enabled_ids)
+    return mark_clients_changed(enabled_ids, force=True)
 
 
 def request_kick() -> None:

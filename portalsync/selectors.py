@@ -21,7 +21,7 @@ def sync_log(*, client_query: str = "", outcome: str = "") -> QuerySet[SyncAttem
     client_query = client_query.strip()
     if client_query:
         condition = Q(sync_state__client__short_name__icontains=client_query)
-        if client_query.isdigit():
+        if _is_number(client_query):
             condition |= Q(sync_state__client__number=int(client_query)) | Q(
                 sync_state__portal_number=int(client_query)
             )
@@ -29,3 +29,8 @@ def sync_log(*, client_query: str = "", outcome: str = "") -> QuerySet[SyncAttem
     if outcome in SyncAttempt.Outcome.values:
         attempts = attempts.filter(outcome=outcome)
     return attempts
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only and short enough for the number column (no "²", no overflow)."""
+    return text.isascii() and text.isdigit() and len(text) <= 10

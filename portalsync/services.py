@@ -75,7 +75,7 @@ def retry_client(*, state: SyncState) -> None:
         else _("Nummer am Portal: %(number)d") % {"number": state.portal_number},
     )
     if state.client_id is not None:
-        outbox.mark_clients_changed([state.client_id])
+        outbox.mark_clients_changed([state.client_id], force=True)
     else:
         SyncState.objects.filter(pk=state.pk).update(
             status=SyncState.Status.PENDING, attempts=0, next_attempt_at=timezone.now()

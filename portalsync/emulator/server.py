@@ -140,7 +140,7 @@ def error_response(
 def _parse_json(body: bytes) -> Any:
     try:
         return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return _INVALID_JSON
 
 

@@ -1,5 +1,6 @@
 """The sync engine against the emulator: coalescing, ordering, errors, pauses, re-sends."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -8,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client
-from portalsync import engine
+from portalsync import engine, services
+from portalsync.client import PushResult
 from portalsync.emulator import EmulatorServer
 from portalsync.models import PortalConnection, SyncAttempt, SyncState
 from tests.conftest import PORTAL_PASSWORD
@@ -228,3 +230,106 @@ def test_an_expired_lease_makes_the_client_claimable_again(
     later = timezone.now() + timedelta(seconds=61)
 
     assert [c.client_id for c in engine.claim_due(limit=10, now=later)[1]] == [client.pk]
+
+
+def test_unticking_then_deleting_during_an_outage_still_reaches_inactive(
+    connected_portal: EmulatorServer,
+) -> None:
+    client = make_client(portal_enabled=True)
+    portal_id = str(_state(client).portal_id)
+    connected_portal.set_down(True)
+    client.portal_enabled = False
+    client.save()
+    client.delete()
+    connected_portal.set_down(False)
+    PortalConnection.objects.update(paused_until=timezone.now())
+
+    report = engine.drain()
+
+    assert report.delivered == 1
+    remote = connected_portal.store.get(portal_id)
+    assert (remote["list_state"], remote["portal_enabled"]) == ("inactive", False)
+    assert SyncState.objects.get(portal_id=portal_id).status == SyncState.Status.SYNCED
+
+
+def test_manual_retry_sends_a_client_that_waits_out_a_backoff(
+    connected_portal: EmulatorServer,
+) -> None:
+    connected_portal.faults.error_rate = 1.0
+    client = make_client(portal_enabled=True)
+    state = _state(client)
+    assert state.attempts == 1 and state.next_attempt_at > timezone.now()
+    connected_portal.faults.error_rate = 0.0
+
+    services.retry_client(state=state)
+
+    state.refresh_from_db()
+    assert (state.status, state.attempts, state.delivered_version) == ("synced", 0, 2)
+
+
+def test_a_successful_check_after_server_errors_rearms_backed_off_clients(
+    connected_portal: EmulatorServer,
+) -> None:
+    connected_portal.faults.error_rate = 1.0
+    client = make_client(portal_enabled=True)
+    connected_portal.faults.error_rate = 0.0
+
+    services.check_connection()
+
+    assert _state(client).status == SyncState.Status.SYNCED
+
+
+def test_a_late_conflict_from_an_expired_lease_does_not_trigger_a_push(
+    connected_portal: EmulatorServer,
+) -> None:
+    client = make_client(portal_enabled=True)
+    client.name = "v2"
+    client.save()
+    stale_claim = engine.Claim(
+        state_id=_state(client).pk,
+        client_id=client.pk,
+        portal_id=_state(client).portal_id,
+        portal_number=client.number,
+        version=1,
+        tombstone=None,
+    )
+    result = PushResult(
+        portal_id=stale_claim.portal_id,
+        status=409,
+        version=2,
+        list_state="offered",
+        content_hash="",
+        error="",
+    )
+
+    engine._ack(uuid.uuid4(), stale_claim, result, "", timezone.now())
+
+    assert (_state(client).desired_version, _state(client).status) == (2, "synced")
+
+
+def test_a_huge_retry_after_is_capped_at_an_hour(
+    connected_portal: EmulatorServer,
+) -> None:
+    connected_portal.faults.retry_after = 10**12
+    connected_portal.faults.throttle_rate = 1.0
+    before = timezone.now()
+
+    client = make_client(portal_enabled=True)
+
+    delay = (_state(client).next_attempt_at - before).total_seconds()
+    assert 3600 <= delay < 3601
+    assert PortalConnection.load().health == PortalConnection.Health.OK
+
+
+def test_a_portal_url_that_answers_html_pauses_with_a_clear_message(
+    connected_portal: EmulatorServer, settings: object
+) -> None:
+    settings.PORTAL_URL = connected_portal.url + "/einstellungen?"
+
+    connection = services.check_connection()
+
+    assert connection.health == PortalConnection.Health.UNREACHABLE
+    assert connection.health_detail == (
+        "Die Antwort ist keine Antwort der Portal-Schnittstelle (kein JSON); bitte die "
+        "Klientenportal URL prüfen."
+    )
