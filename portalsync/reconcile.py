@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client
-from portalsync import engine, outbox
+from portalsync import crypto, engine, outbox
+from portalsync.client import AuthError, PortalError, UnreachableError
 from portalsync.models import SyncState
 from portalsync.payload import client_snapshot, snapshot_hash
 
@@ -21,8 +22,11 @@ CHUNK = 1000
 
 @dataclass(frozen=True)
 class ReconcileReport:
+    """How many clients were compared and how many re-marked; `error` says why it stopped."""
+
     checked: int
     marked: int
+    error: str = ""
 
 
 def reconcile_local() -> ReconcileReport:
@@ -52,11 +56,18 @@ def reconcile_local() -> ReconcileReport:
 
 def reconcile_remote() -> ReconcileReport:
     """Re-mark clients the portal lacks or holds with other content than we delivered."""
-    portal = engine.open_portal_client()
+    try:
+        portal = engine.open_portal_client()
+    except crypto.EncryptionKeyError as exc:
+        return ReconcileReport(checked=0, marked=0, error=str(exc))
     if portal is None:
         return ReconcileReport(checked=0, marked=0)
-    with portal:
-        remote = {item["portal_id"]: item for item in portal.list_clients()}
+    try:
+        with portal:
+            remote = {item["portal_id"]: item for item in portal.list_clients()}
+    except PortalError as exc:
+        engine.record_failure(exc, pause=isinstance(exc, (AuthError, UnreachableError)))
+        return ReconcileReport(checked=0, marked=0, error=exc.message)
     states = SyncState.objects.filter(client__isnull=False, delivered_version__gt=0).values_list(
         "client_id", "portal_id", "delivered_hash", "delivered_version"
     )

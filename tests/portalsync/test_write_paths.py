@@ -1,5 +1,6 @@
 """Every way of writing a client reaches the portal (design rule 4) and drift is repaired."""
 
+import io
 import json
 
 import pytest
@@ -111,3 +112,34 @@ def test_drift_on_the_portal_is_repaired_in_one_run(connected_portal: EmulatorSe
     assert _remote(connected_portal, removed)["name"] == removed.name
     assert _remote(connected_portal, untouched)["version"] == 1
     assert reconcile.reconcile_remote().marked == 0
+
+
+def test_reconcile_command_reports_how_many_were_repaired(
+    connected_portal: EmulatorServer,
+) -> None:
+    clients = [make_client(portal_enabled=True) for _ in range(3)]
+    for client in clients[:2]:
+        connected_portal.store.tamper(
+            str(SyncState.objects.get(client=client).portal_id), name="verändert"
+        )
+    out = io.StringIO()
+
+    call_command("portal_reconcile", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        "Board: 3 Klienten geprüft, 0 neu eingereiht.",
+        "Klientenportal: 3 Klienten geprüft, 2 neu eingereiht.",
+    ]
+
+
+def test_remote_reconcile_reports_an_unreachable_portal(connected_portal: EmulatorServer) -> None:
+    make_client(portal_enabled=True)
+    connected_portal.stop()
+
+    report = reconcile.reconcile_remote()
+
+    assert (report.checked, report.marked, report.error) == (
+        0,
+        0,
+        "Das Portal ist nicht erreichbar.",
+    )
