@@ -34,6 +34,8 @@ from rzl_board.settings import *  # noqa: E402, F403 - test settings extend the 
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast log-ins in tests
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# One test database per test run: runs in parallel (CI beside a developer) must not meet.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    # One file per test run: runs in parallel (several checkouts' users, CI) must not meet.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_rzl_board_{os.getpid()}"}  # noqa: F405
