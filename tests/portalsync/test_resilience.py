@@ -52,7 +52,8 @@ def assert_portal_equals_board(emulator: EmulatorServer) -> None:
         remote = emulator.store.get(str(state.portal_id))
         expected = client_snapshot(state.client, portal_number=state.portal_number, today=today)
         versions = (remote["version"], state.desired_version, state.delivered_version)
-        assert versions == (state.desired_version,) * 3
+        detail = (state.status, state.last_http_status, state.last_error, state.attempts)
+        assert versions == (state.desired_version,) * 3, detail
         if state.client.portal_enabled:
             assert {name: remote[name] for name in SNAPSHOT_FIELDS} == expected, versions
         else:
