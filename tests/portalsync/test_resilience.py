@@ -3,6 +3,7 @@
 import random
 import time
 from collections import Counter, defaultdict
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -74,7 +75,7 @@ def assert_applied_in_order_and_once(emulator: EmulatorServer) -> None:
 
 @pytest.mark.parametrize("batch_size", [1, 200], ids=["single", "batch"])
 def test_an_outage_with_a_thousand_edits_converges_with_one_push_per_client(
-    connected_portal: EmulatorServer, settings: object, batch_size: int
+    connected_portal: EmulatorServer, settings: object, batch_size: int, record_property: Any
 ) -> None:
     settings.PORTALSYNC_BATCH_SIZE = batch_size
     rng = random.Random(20261203)
@@ -106,12 +107,17 @@ def test_an_outage_with_a_thousand_edits_converges_with_one_push_per_client(
     assert_applied_in_order_and_once(connected_portal)
     recovery = connected_portal.requests_log[before_recovery:]
     per_client = Counter(r["portal_id"] for r in recovery)
+    record_property("recovery_pushes", len(recovery))
+    record_property("convergence_seconds", round(converged_after, 2))
     assert set(per_client) == waiting
     assert set(per_client.values()) == {1}
 
 
 def test_a_flaky_portal_converges_without_duplicate_effects(
-    connected_portal: EmulatorServer, settings: object, monkeypatch: pytest.MonkeyPatch
+    connected_portal: EmulatorServer,
+    settings: object,
+    monkeypatch: pytest.MonkeyPatch,
+    record_property: Any,
 ) -> None:
     settings.PORTALSYNC_BATCH_SIZE = 5
     settings.PORTALSYNC_READ_TIMEOUT = 0.3
@@ -141,6 +147,8 @@ def test_a_flaky_portal_converges_without_duplicate_effects(
     assert_portal_equals_board(connected_portal)
     assert_applied_in_order_and_once(connected_portal)
     outcomes = Counter(r["outcome"] for r in connected_portal.requests_log)
+    record_property("portal_outcomes", dict(outcomes))
+    record_property("attempts_logged", SyncAttempt.objects.count())
     assert outcomes["fault"] > 0 and outcomes["applied"] > 0
     _assert_retry_delays_follow_the_schedule(settings.PORTALSYNC_BACKOFF_SECONDS, 0.2)
 
