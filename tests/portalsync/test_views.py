@@ -102,3 +102,17 @@ def test_old_log_rows_are_pruned(connected_portal: EmulatorServer, settings: obj
 
     assert engine.prune_log() == 1
     assert SyncAttempt.objects.count() == 1
+
+
+def test_settings_page_says_when_and_why_the_transfer_is_paused(
+    admin_browser: BrowserClient, connected_portal: EmulatorServer
+) -> None:
+    running = admin_browser.get(SETTINGS_URL).content.decode()
+    connected_portal.set_down(True)
+    make_client(portal_enabled=True)
+
+    paused = admin_browser.get(SETTINGS_URL).content.decode()
+
+    assert '<dd data-paused="0">läuft</dd>' in running
+    assert '<dd data-paused="1">pausiert, nächster Versuch um ' in paused
+    assert " – Das Portal ist nicht erreichbar.</dd>" in paused
