@@ -38,7 +38,11 @@ def search_condition(query: str) -> Q:
     UID and Steuernummer are stored compact, so the query is compacted for them:
     "59-119/9013" finds the tax number "591199013", "ATU 135" the UID "ATU13585627".
     """
-    condition = Q(short_name__icontains=query) | Q(name__icontains=query)
+    condition = Q()
+    # SQLite's LIKE ignores case for ASCII only: "MÜLLER" would miss "Müller". Searching the
+    # lower- and upper-case spellings too covers what people type.
+    for spelling in {query, query.lower(), query.upper()}:
+        condition |= Q(short_name__icontains=spelling) | Q(name__icontains=spelling)
     if _is_number(query):
         condition |= Q(number=int(query))
     compact = _SEPARATORS.sub("", query)

@@ -148,6 +148,22 @@ def client_create(request: HttpRequest) -> HttpResponse:
     return render(request, "clients/client_form.html", {"form": form, "client": None})
 
 
+def _warn_if_number_differs_from_portal(
+    request: HttpRequest, client: Client, form: ClientForm
+) -> None:
+    """A renumbered client keeps its old number on the portal: say so right away."""
+    portal_number = getattr(getattr(client, "sync_state", None), "portal_number", None)
+    if "number" in form.changed_data and portal_number not in (None, client.number):
+        messages.warning(
+            request,
+            _(
+                "Die Klientennummer wird nicht an das Klientenportal übertragen. Nummer am "
+                "Portal: %(portal)s – im Board: %(board)s; bitte am Portal manuell ändern."
+            )
+            % {"portal": portal_number, "board": client.number},
+        )
+
+
 @login_required
 @permission_required("clients.view_client", raise_exception=True)
 @require_http_methods(["GET", "POST"])
@@ -161,6 +177,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if _save(request, form, client) is not None:
             messages.success(request, _("Die Änderungen wurden gespeichert."))
+            _warn_if_number_differs_from_portal(request, client, form)
             return redirect(client)
     sync_state = getattr(client, "sync_state", None)
     return render(

@@ -300,3 +300,14 @@ def test_garbage_input_gives_form_errors_never_a_server_error(
         "phone",
         "zvr_number",
     ]
+
+
+def test_search_ignores_the_case_of_umlauts(staff_browser: BrowserClient) -> None:
+    make_client(number=56, short_name="Wohnen Schöner", name="Müller & Söhne GmbH")
+
+    def found(query: str) -> list[int]:
+        return [c.number for c in staff_browser.get("/klienten/", {"q": query}).context["page"]]
+
+    assert found("MÜLLER") == [56]
+    assert found("SCHÖNER") == [56]
+    assert found("müller") == [56]

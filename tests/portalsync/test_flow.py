@@ -72,9 +72,17 @@ def test_a_number_change_is_not_synced_and_flagged(
 ) -> None:
     _save(staff, streicher, portal_enabled=True)
 
-    _save(staff, streicher, number=127)
+    response = staff.post(
+        f"/klienten/{streicher.pk}/", client_form_data(streicher, number=127), follow=True
+    )
+    streicher.refresh_from_db()
 
     assert _portal_client(connected_portal, streicher)["number"] == 27
+    assert [str(m) for m in response.context["messages"]][-2:] == [
+        "Die Änderungen wurden gespeichert.",
+        "Die Klientennummer wird nicht an das Klientenportal übertragen. Nummer am Portal: "
+        "27 – im Board: 127; bitte am Portal manuell ändern.",
+    ]
     page = staff.get(f"/klienten/{streicher.pk}/").content.decode()
     assert "Nummer am Portal: 27 – im Board: 127; bitte am Portal manuell ändern." in page
 
