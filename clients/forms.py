@@ -103,10 +103,16 @@ class ClientForm(forms.ModelForm):
     def warnings(self) -> list[str]:
         return [message for messages in self.field_warnings().values() for message in messages]
 
-    def tabs(self) -> list[tuple[str, str, list[tuple[forms.BoundField, list[str]]]]]:
+    def tabs(self) -> list[tuple[str, str, list[tuple[forms.BoundField, list[str]]], bool]]:
+        """Per tab: key, title, (field, warnings) pairs and whether a field has an error."""
         warnings = self.field_warnings()
         return [
-            (key, title, [(self[name], warnings.get(name, [])) for name in names])
+            (
+                key,
+                title,
+                [(self[name], warnings.get(name, [])) for name in names],
+                any(name in self.errors for name in names),
+            )
             for key, title, names in TABS
         ]
 

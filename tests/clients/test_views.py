@@ -311,3 +311,15 @@ def test_search_ignores_the_case_of_umlauts(staff_browser: BrowserClient) -> Non
     assert found("MÜLLER") == [56]
     assert found("SCHÖNER") == [56]
     assert found("müller") == [56]
+
+
+def test_tabs_with_errors_are_marked(staff_browser: BrowserClient) -> None:
+    client = make_client(number=27)
+
+    response = staff_browser.post(
+        f"/klienten/{client.pk}/", client_form_data(client, name="", postcode="0123")
+    )
+
+    page = response.content.decode()
+    assert page.count('class="tab tab-error"') == 2
+    assert page.count("(enthält Fehler)") == 2
