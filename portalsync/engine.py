@@ -215,6 +215,58 @@ def backoff_seconds(attempts: int, *, retry_after: float | None = None) -> float
     return base * random.uniform(1 - jitter, 1 + jitter)  # noqa: S311 - jitter, not crypto
 
 
+def _db_value(name: str, value: Any) -> Any:
+    """`value` as the database stores SyncState.`name` (e.g. a UUID is hex text on SQLite)."""
+    field = SyncState._meta.get_field(name)
+    return field.get_db_prep_value(value, db_connection, prepared=False)
+
+
+def _update_rows(
+    assignments: str, params: list[Any], rows: list[tuple[Any, ...]], token: uuid.UUID
+) -> None:
+    """One UPDATE of many SyncState rows, each with its own values, guarded by the lease.
+
+    `rows` are (id, value 2, value 3, …); `assignments` names them v.column2, v.column3, …
+    (SQLite and PostgreSQL both call the columns of a VALUES list so) and takes `params`
+    for its %s. Only rows that still hold the lease `token` change. Per-row ORM updates
+    spend most of a batch compiling the same query again and again; this is one statement
+    per batch (UPDATE … FROM needs SQLite 3.33 or newer).
+    """
+    if not rows:
+        return
+    table = db_connection.ops.quote_name(SyncState._meta.db_table)
+    row_sql = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+    sql = (
+        f"UPDATE {table} SET {assignments}"  # noqa: S608 - fixed names and placeholders only
+        f" FROM (VALUES {', '.join([row_sql] * len(rows))}) AS v"
+        f" WHERE {table}.id = v.column1 AND {table}.lease_token = %s"
+    )
+    values = [value for row in rows for value in row]
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *values, _db_value("lease_token", token)])
+
+
+# Edits made while the push was in flight (desired_version above the sent one) stay
+# pending: they coalesce into one follow-up.
+_ACK_ASSIGNMENTS = (
+    "delivered_version = v.column2, delivered_hash = v.column3,"
+    " list_state = COALESCE(v.column4, list_state),"
+    " status = CASE WHEN desired_version > v.column2 THEN %s ELSE %s END,"
+    " pending_since = CASE WHEN desired_version > v.column2 THEN pending_since ELSE NULL END,"
+    " attempts = 0, next_attempt_at = %s, lease_token = NULL, leased_until = NULL,"
+    " last_success_at = %s, last_http_status = CAST(v.column5 AS INTEGER), last_error = ''"
+)
+_REJECT_ASSIGNMENTS = (
+    "status = CASE WHEN desired_version > v.column2 THEN %s ELSE %s END,"
+    " attempts = attempts + 1, next_attempt_at = %s, lease_token = NULL, leased_until = NULL,"
+    " last_http_status = CAST(v.column3 AS INTEGER), last_error = v.column4"
+)
+_RETRY_ASSIGNMENTS = (
+    "attempts = v.column2, next_attempt_at = v.column3, lease_token = NULL,"
+    " leased_until = NULL, last_http_status = %s, last_error = %s"
+)
+
+
 def _ack(token: uuid.UUID, claim: Claim, result: PushResult, sent_hash: str, now: datetime) -> None:
     acked = SyncState.objects.filter(pk=claim.state_id, lease_token=token).update(
         delivered_version=claim.version,
@@ -254,21 +306,52 @@ def _ack(token: uuid.UUID, claim: Claim, result: PushResult, sent_hash: str, now
         )
 
 
-def _reject(
-    token: uuid.UUID, claim: Claim, status: int | None, message: str, now: datetime
-) -> None:
-    """Permanent error: the client waits for the next edit or a manual retry."""
-    SyncState.objects.filter(pk=claim.state_id, lease_token=token).update(
-        status=Case(
-            When(desired_version__gt=claim.version, then=Value(SyncState.Status.PENDING)),
-            default=Value(SyncState.Status.FAILED),
-        ),
-        attempts=F("attempts") + 1,
-        next_attempt_at=now,
-        lease_token=None,
-        leased_until=None,
-        last_http_status=status,
-        last_error=message,
+def _portal_is_ahead(claim: Claim, result: PushResult) -> bool:
+    return result.status == 409 and result.version is not None and result.version > claim.version
+
+
+def _ack_all(token: uuid.UUID, acks: list[tuple[Claim, PushResult, str]], now: datetime) -> None:
+    """Ack many claims with one statement; per row the same effect as _ack.
+
+    The lease token guards every row: a worker whose lease expired acks nothing.
+    """
+    for claim, result, sent_hash in acks:
+        if _portal_is_ahead(claim, result):
+            _ack(token, claim, result, sent_hash, now)  # rare: may re-assert, see _ack
+    # Edits within the debounce after this push coalesce into one follow-up.
+    follow_up = now + timedelta(seconds=settings.PORTALSYNC_DEBOUNCE_SECONDS)
+    _update_rows(
+        _ACK_ASSIGNMENTS,
+        [
+            SyncState.Status.PENDING.value,
+            SyncState.Status.SYNCED.value,
+            _db_value("next_attempt_at", follow_up),
+            _db_value("last_success_at", now),
+        ],
+        [
+            (claim.state_id, claim.version, sent_hash, result.list_state or None, result.status)
+            for claim, result, sent_hash in acks
+            if not _portal_is_ahead(claim, result)
+        ],
+        token,
+    )
+
+
+def _reject(token: uuid.UUID, rejects: list[tuple[Claim, int | None, str]], now: datetime) -> None:
+    """Permanent error: the client waits for the next edit or a manual retry.
+
+    `rejects` are (claim, HTTP status, the portal's message). A client edited while the
+    push was in flight stays pending instead.
+    """
+    _update_rows(
+        _REJECT_ASSIGNMENTS,
+        [
+            SyncState.Status.PENDING.value,
+            SyncState.Status.FAILED.value,
+            _db_value("next_attempt_at", now),
+        ],
+        [(claim.state_id, claim.version, status, message) for claim, status, message in rejects],
+        token,
     )
 
 
@@ -278,17 +361,13 @@ def _retry_later(
     attempts_by_id = dict(
         SyncState.objects.filter(pk__in=[c.state_id for c in claims]).values_list("pk", "attempts")
     )
+    rows = []
     for claim in claims:
         attempts = attempts_by_id.get(claim.state_id, 0) + 1
         delay = backoff_seconds(attempts, retry_after=error.retry_after)
-        SyncState.objects.filter(pk=claim.state_id, lease_token=token).update(
-            attempts=attempts,
-            next_attempt_at=now + timedelta(seconds=delay),
-            lease_token=None,
-            leased_until=None,
-            last_http_status=error.http_status,
-            last_error=error.message,
-        )
+        next_at = _db_value("next_attempt_at", now + timedelta(seconds=delay))
+        rows.append((claim.state_id, attempts, next_at))
+    _update_rows(_RETRY_ASSIGNMENTS, [error.http_status, error.message], rows, token)
 
 
 # --- Sending ----------------------------------------------------------------------------------
@@ -377,8 +456,7 @@ def send_claims(portal: PortalClient, token: uuid.UUID, claims: list[Claim]) -> 
         return report
     except PermanentError as exc:
         with transaction.atomic():
-            for claim in claims:
-                _reject(token, claim, exc.http_status, exc.message, now)
+            _reject(token, [(c, exc.http_status, exc.message) for c in claims], now)
             log_all(Outcome.REJECTED, exc.http_status, exc.message)
             SyncAttempt.objects.bulk_create(log)
         report.rejected = len(claims)
@@ -386,14 +464,16 @@ def send_claims(portal: PortalClient, token: uuid.UUID, claims: list[Claim]) -> 
         return report
 
     duration = int((time.monotonic() - started) * 1000)
+    acks: list[tuple[Claim, PushResult, str]] = []
+    rejects: list[tuple[Claim, int | None, str]] = []
     with transaction.atomic():
         for claim, item, result in zip(claims, items, results, strict=True):
             if result.stored:
-                _ack(token, claim, result, snapshot_hash(item.data), now)
+                acks.append((claim, result, snapshot_hash(item.data)))
                 outcome = Outcome.DELIVERED if result.status != 409 else Outcome.ALREADY_CURRENT
                 report.delivered += 1
             else:
-                _reject(token, claim, result.status, result.error, now)
+                rejects.append((claim, result.status, result.error))
                 outcome = Outcome.REJECTED
                 report.rejected += 1
             log.append(
@@ -407,6 +487,8 @@ def send_claims(portal: PortalClient, token: uuid.UUID, claims: list[Claim]) -> 
                     duration_ms=duration,
                 )
             )
+        _ack_all(token, acks, now)
+        _reject(token, rejects, now)
         SyncAttempt.objects.bulk_create(log)
         record_healthy(pushed=True)
     return report
