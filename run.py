@@ -4,6 +4,7 @@
     python3 run.py          set up (virtualenv, packages, keys, database, demo data) and
                             start web, background worker and portal emulator
     python3 run.py test     set up and run the test suite (extra arguments go to pytest)
+    python3 run.py bench    run the benchmark (extra arguments go to manage.py portal_benchmark)
 
 Needs nothing but Python 3.11. Keys and demo passwords are generated on the first start
 and kept in .env.local (untracked).
@@ -234,10 +235,19 @@ def run_tests(pytest_args: list[str]) -> int:
     return subprocess.run([str(PYTHON), "-m", "pytest", *pytest_args], env=env, cwd=ROOT).returncode
 
 
+def run_benchmark(args: list[str]) -> int:
+    ensure_venv("requirements.txt")
+    env = {**os.environ, **ensure_env_file(), "PYTHONUNBUFFERED": "1"}
+    command = [str(PYTHON), str(ROOT / "manage.py"), "portal_benchmark", *args]
+    return subprocess.run(command, env=env, cwd=ROOT).returncode
+
+
 def main() -> int:
     args = sys.argv[1:]
     if args[:1] == ["test"]:
         return run_tests(args[1:])
+    if args[:1] == ["bench"]:
+        return run_benchmark(args[1:])
     if args:
         print(__doc__)
         return 2

@@ -44,6 +44,8 @@ def machine(connection: Any) -> dict[str, str]:
         "sqlite": sqlite3.sqlite_version,
         "database": connection.vendor,
         "date": date.today().isoformat(),
+        # Other work on the machine shows in the figures; say how busy it was.
+        "load": " ".join(f"{value:.1f}" for value in os.getloadavg()),
     }
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -167,7 +169,8 @@ def machine_line(m: dict[str, str]) -> str:
     database = f"PostgreSQL {m['postgresql']}" if "postgresql" in m else f"SQLite {m['sqlite']}"
     return (
         f"{m['nproc']} CPUs ({m['cpu']}), {m['ram']} RAM, {m['os']}; Python {m['python']}, "
-        f"Django {m['django']}, {database} (SQLite library {m['sqlite']}); measured {m['date']}"
+        f"Django {m['django']}, {database}; load average {m['load']} at the start; "
+        f"measured {m['date']}"
     )
 
 

@@ -40,7 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--edits", type=int, default=200, help="Einzeländerungen je Broker.")
         parser.add_argument(
             "--redis-url",
-            default="redis://127.0.0.1:6379/0",
+            default="redis://127.0.0.1:6379/15",
             help="Redis für die Latenzmessung mit Redis-Broker; leer: nicht messen.",
         )
         parser.add_argument(
