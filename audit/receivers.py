@@ -95,13 +95,32 @@ def record_client_deleted(sender: type[Client], instance: Client, **kwargs: Any)
 
 
 @receiver(clients_bulk_changed, sender=Client, dispatch_uid="audit_clients_bulk_changed")
-def record_clients_bulk_changed(sender: type[Client], client_ids: list[int], **kwargs: Any) -> None:
+def record_clients_bulk_changed(
+    sender: type[Client], client_ids: list[int], changes: dict | None = None, **kwargs: Any
+) -> None:
     operation = context.current_operation()
-    services.record_clients(
-        action=operation.action if operation is not None else Action.CLIENTS_BULK_CHANGED,
-        client_ids=client_ids,
-        detail=operation.detail if operation is not None else "",
-    )
+    if operation is not None:
+        action, detail = operation.action, operation.detail
+    elif changes is not None and set(changes) == {PORTAL_FLAG}:
+        # The list's bulk action: the same entry as ticking the flag on one client.
+        action = Action.PORTAL_ENABLED if changes[PORTAL_FLAG] else Action.PORTAL_DISABLED
+        detail = ""
+    else:
+        action = Action.CLIENTS_BULK_CHANGED
+        detail = _bulk_detail(changes)
+    services.record_clients(action=action, client_ids=client_ids, detail=detail)
+
+
+def _bulk_detail(changes: dict | None) -> str:
+    """Which fields a bulk update set, by their German names (values only if plain)."""
+    if not changes:
+        return ""
+    parts = []
+    for name, value in changes.items():
+        label = str(Client._meta.get_field(name).verbose_name)
+        plain = isinstance(value, str | int | bool) or value is None
+        parts.append(f"{label} = {value}" if plain else label)
+    return "; ".join(parts)
 
 
 @receiver(user_logged_in, dispatch_uid="audit_user_logged_in")

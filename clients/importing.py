@@ -23,6 +23,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from audit.context import operation as audit_operation
+from audit.models import AuditEntry
 from clients import validators
 from clients.enums import CompanyRegisterCourt, Country, LegalForm
 from clients.models import Client
@@ -489,14 +491,23 @@ def _check_row(
 
 
 @transaction.atomic
-def apply_plan(plan: ImportPlan, *, valid_only: bool) -> ImportResult:
+def apply_plan(plan: ImportPlan, *, valid_only: bool, file_name: str = "") -> ImportResult:
     """Write the plan in one transaction: all rows, or with `valid_only` the valid ones.
 
     Raises ValueError when the plan has errors and `valid_only` is False: then nothing is
-    written. Unchanged rows are not written, so they cause no push to the portal.
+    written. Unchanged rows are not written, so they cause no push to the portal. The
+    audit trail records the writes as an import of `file_name`.
     """
     if plan.file_errors or (plan.has_errors and not valid_only):
         raise ValueError("the import plan has errors")
+    with (
+        transaction.atomic(),
+        audit_operation(AuditEntry.Action.CLIENTS_IMPORTED, detail=file_name),
+    ):
+        return _write_plan(plan)
+
+
+def _write_plan(plan: ImportPlan) -> ImportResult:
     result = ImportResult(unchanged=plan.count("unchanged"), skipped=len(plan.error_rows))
     new_clients = [Client(**row.values) for row in plan.rows if row.action == "create"]
     for chunk in _chunks(new_clients):

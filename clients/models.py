@@ -27,7 +27,7 @@ class ClientQuerySet(models.QuerySet):
             # Collected first: the update may change the fields the filter matches on.
             ids = list(self.values_list("pk", flat=True))
             count = super().update(**kwargs)
-            _announce(ids)
+            _announce(ids, changes=kwargs)
         return count
 
     def bulk_update(
@@ -51,9 +51,10 @@ class ClientQuerySet(models.QuerySet):
         return created
 
 
-def _announce(client_ids: list[int]) -> None:
+def _announce(client_ids: list[int], changes: dict[str, Any] | None = None) -> None:
+    """`changes`: the field values a QuerySet.update() set (None for other bulk writes)."""
     if client_ids:
-        clients_bulk_changed.send(sender=Client, client_ids=client_ids)
+        clients_bulk_changed.send(sender=Client, client_ids=client_ids, changes=changes)
 
 
 class Client(models.Model):

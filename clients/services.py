@@ -80,6 +80,8 @@ def client_import_apply(
         plan = importing.plan_import(bytes(client_import.content))
         if plan.file_errors or (plan.has_errors and not valid_only):
             return plan, None
-        result = importing.apply_plan(plan, valid_only=valid_only)
+        result = importing.apply_plan(
+            plan, valid_only=valid_only, file_name=client_import.file_name
+        )
         client_import.delete()
     return plan, result

@@ -1,5 +1,6 @@
 from django.dispatch import Signal
 
 # Sent after a write that bypasses Model.save() (QuerySet.update, bulk_create,
-# bulk_update) with `client_ids`, inside the writing transaction.
+# bulk_update) with `client_ids` and, for update(), `changes` (field -> value), inside the
+# writing transaction.
 clients_bulk_changed = Signal()

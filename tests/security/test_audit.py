@@ -14,6 +14,7 @@ from audit import services
 from audit.admin import AuditEntryAdmin
 from audit.context import acting, operation
 from audit.models import AuditEntry
+from clients import importing
 from clients.models import Client
 from tests.factories import make_client
 from tests.helpers import client_form_data
@@ -125,9 +126,34 @@ def test_bulk_writes_and_imports_are_audited_per_client() -> None:
     assert list(
         AuditEntry.objects.order_by("id").values_list("action", "client_number", "detail")
     ) == [
-        ("clients_bulk_changed", 1, ""),
+        ("clients_bulk_changed", 1, "Ort = Graz"),
         ("clients_imported", 1, "klienten.csv"),
         ("clients_imported", 2, "klienten.csv"),
+    ]
+
+
+def test_the_bulk_portal_action_is_audited_like_ticking_one_client() -> None:
+    first, second = make_client(number=1), make_client(number=2)
+    AuditEntry.objects.all().delete()
+
+    Client.objects.filter(pk__in=[first.pk, second.pk]).update(portal_enabled=True)
+    Client.objects.filter(pk=second.pk).update(portal_enabled=False)
+
+    assert list(AuditEntry.objects.order_by("id").values_list("action", "client_number")) == [
+        ("portal_enabled", 1),
+        ("portal_enabled", 2),
+        ("portal_disabled", 2),
+    ]
+
+
+def test_an_import_is_audited_as_import_with_its_file_name() -> None:
+    csv = "Klientennummer;Kurzbezeichnung;Name;Rechtsform\n7;Sieben;Sieben GmbH;GmbH\n"
+    plan = importing.plan_import(csv.encode("utf-8"))
+
+    importing.apply_plan(plan, valid_only=False, file_name="neu.csv")
+
+    assert list(AuditEntry.objects.values_list("action", "client_number", "detail")) == [
+        ("clients_imported", 7, "neu.csv"),
     ]
 
 

@@ -46,7 +46,9 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write("Probelauf: nichts gespeichert.")
             return
-        result = importing.apply_plan(plan, valid_only=options["valid_only"])
+        result = importing.apply_plan(
+            plan, valid_only=options["valid_only"], file_name=Path(options["file"]).name
+        )
         self.stdout.write(
             f"Importiert: {result.created} angelegt, {result.updated} geändert, "
             f"{result.unchanged} unverändert, {result.skipped} Zeilen ausgelassen."
