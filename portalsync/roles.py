@@ -18,6 +18,9 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("auth", "change_user"),
         ("auth", "view_group"),
         ("audit", "view_auditentry"),
+        # Lift a log-in lock (django-axes) in the admin after too many failed attempts.
+        ("axes", "view_accessattempt"),
+        ("axes", "delete_accessattempt"),
     ],
     STAFF: [
         ("clients", "view_client"),

@@ -126,3 +126,13 @@ def test_an_inactive_session_has_expired_and_asks_to_log_in_again() -> None:
     response = browser.get(reverse("clients:list"))
 
     assert (response.status_code, response["Location"]) == (302, "/anmelden/?next=/klienten/")
+
+
+def test_an_administrator_can_lift_a_lock_in_the_admin() -> None:
+    admin = make_user("kanzlei-admin", "KIS/Board-Administrator")
+    admin.is_staff = True
+    admin.save()
+    browser = BrowserClient()
+    browser.force_login(admin)
+
+    assert browser.get("/admin/axes/accessattempt/").status_code == 200

@@ -1,0 +1,17 @@
+from django.db import migrations
+
+from portalsync.roles import ensure_roles
+
+
+def update_roles(apps, schema_editor):
+    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("portalsync", "0003_admin_manages_users"),
+        ("audit", "0002_admin_role"),
+        ("axes", "0010_accessattemptexpiration"),
+    ]
+
+    operations = [migrations.RunPython(update_roles, migrations.RunPython.noop)]
