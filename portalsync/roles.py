@@ -1,5 +1,7 @@
 """The three roles of the office, as Django groups with their permissions."""
 
+from typing import Any
+
 ADMIN = "KIS/Board-Administrator"
 STAFF = "Mitarbeiter"
 READ_ONLY = "Nur lesen"
@@ -51,3 +53,18 @@ def ensure_roles(group_model: type, permission_model: type) -> None:
                 )
             ]
         )
+
+
+def update_roles(apps: Any, schema_editor: Any) -> None:
+    """Data-migration step: bring the role groups up to ROLE_PERMISSIONS.
+
+    Permissions are normally created only after all migrations (post_migrate); the roles
+    need them now, so they are created first for every app migrated so far.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))

@@ -1,16 +1,6 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from portalsync.roles import ensure_roles
-
-
-def grant_audit_to_admins(apps, schema_editor):
-    # Permissions are normally created after all migrations; the role needs this one now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+from portalsync.roles import update_roles
 
 
 class Migration(migrations.Migration):
@@ -19,4 +9,4 @@ class Migration(migrations.Migration):
         ("portalsync", "0003_admin_manages_users"),
     ]
 
-    operations = [migrations.RunPython(grant_audit_to_admins, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(update_roles, migrations.RunPython.noop)]

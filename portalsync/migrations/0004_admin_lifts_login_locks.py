@@ -1,10 +1,6 @@
 from django.db import migrations
 
-from portalsync.roles import ensure_roles
-
-
-def update_roles(apps, schema_editor):
-    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+from portalsync.roles import update_roles
 
 
 class Migration(migrations.Migration):
