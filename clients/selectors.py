@@ -8,6 +8,7 @@ from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients.collation import german
 from clients.enums import LegalForm
 from clients.models import Client
 
@@ -101,7 +102,9 @@ def filter_clients(
     if name == "legal_form":
         clients = clients.alias(legal_form_rank=_legal_form_order())
         name = "legal_form_rank"
-    order = models.F(name).desc(nulls_last=True) if descending else models.F(name).asc()
+    # Names sort in German alphabetical order (Ä like A, case ignored), not by bytes.
+    column = german(name) if name in ("short_name", "name") else models.F(name)
+    order = column.desc(nulls_last=True) if descending else column.asc()
     # The number breaks ties, so paging through equal names is stable.
     return clients.order_by(order, "number")
 

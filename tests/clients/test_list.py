@@ -206,3 +206,23 @@ def test_the_confirmed_bulk_action_puts_clients_on_the_portal_and_takes_them_off
         (27, "inactive"),
         (29, "inactive"),
     ]
+
+
+def test_names_sort_in_german_alphabetical_order(staff_browser: Any) -> None:
+    for number, name in enumerate(
+        ["Zürcher", "Ärmel", "bauer", "Bäckerei", "Öhlinger", "Ober", "RZL", "Reisebüro"], 1
+    ):
+        make_client(number=number, short_name=name, name=name)
+
+    page = staff_browser.get("/klienten/", {"sort": "short_name"}).context["page"]
+
+    assert [c.short_name for c in page] == [
+        "Ärmel",
+        "Bäckerei",
+        "bauer",
+        "Ober",
+        "Öhlinger",
+        "Reisebüro",
+        "RZL",
+        "Zürcher",
+    ]
