@@ -14,6 +14,7 @@ from audit import services
 from audit.admin import AuditEntryAdmin
 from audit.context import acting, operation
 from audit.models import AuditEntry
+from audit.templatetags.audit_values import audit_value
 from clients import importing
 from clients.models import Client
 from tests.factories import make_client
@@ -275,3 +276,13 @@ def test_entries_cannot_be_changed_or_deleted_not_even_in_the_admin() -> None:
     with pytest.raises(ValueError, match="append-only"):
         entry.save()
     assert AuditEntryAdmin.has_add_permission(AuditEntryAdmin(AuditEntry, None), None) is False
+
+
+def test_recorded_values_are_shown_in_their_written_form() -> None:
+    assert audit_value("gmbh", "legal_form") == "GmbH"
+    assert audit_value("AT", "country") == "Österreich"
+    assert audit_value("591199013", "tax_number") == "59-119/9013"
+    assert audit_value("122119m", "company_register_number") == "FN 122119m"
+    assert audit_value("2024-01-15", "client_since") == "15.01.2024"
+    assert audit_value("Wien", "city") == "Wien"
+    assert audit_value(True, "portal_enabled") == "ja"
