@@ -58,3 +58,22 @@ def staff_browser(staff_user: Any) -> BrowserClient:
     browser = BrowserClient()
     browser.force_login(staff_user)
     return browser
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_database_sessions(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """End sessions that server threads left open, so the test database can be dropped.
+
+    (The live server's request threads may still hold a PostgreSQL connection when the
+    session ends; dropping the database would then fail and leave it behind.)
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
