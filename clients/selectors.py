@@ -44,12 +44,12 @@ def search_condition(query: str) -> Q:
     # lower- and upper-case spellings too covers what people type.
     for spelling in {query, query.lower(), query.upper()}:
         condition |= Q(short_name__icontains=spelling) | Q(name__icontains=spelling)
-    if _is_number(query):
+    if is_client_number(query):
         condition |= Q(number=int(query))
     compact = _SEPARATORS.sub("", query)
     if len(compact) >= 4:
         condition |= Q(vat_id__icontains=compact)
-        if _is_number(compact):
+        if is_client_number(compact):
             condition |= Q(tax_number__contains=compact)
     return condition
 
@@ -109,17 +109,12 @@ def filter_clients(
     return clients.order_by(order, "number")
 
 
-def search_clients(query: str = "") -> QuerySet[Client]:
-    """Clients matching `query` (see search_condition), ordered by number."""
-    return filter_clients(query=query)
-
-
 def portal_change_counts(*, client_ids: list[int], enabled: bool) -> tuple[int, int]:
     """(selected clients that exist, those among them whose portal flag would change)."""
     selected = Client.objects.filter(pk__in=client_ids)
     return selected.count(), selected.exclude(portal_enabled=enabled).count()
 
 
-def _is_number(text: str) -> bool:
+def is_client_number(text: str) -> bool:
     """ASCII digits only and short enough for the number column (no "²", no overflow)."""
     return text.isascii() and text.isdigit() and len(text) <= 10

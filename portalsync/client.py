@@ -17,6 +17,7 @@ import requests
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 API_PREFIX = "/api/v1"
 SERVICE_USER = "service"
@@ -345,24 +346,10 @@ def _batch_error_text(result: dict[str, Any]) -> str:
 
 
 def _is_refused(exc: requests.ConnectionError) -> bool:
-    """True when no TCP connection was made (refused, no route, DNS failure)."""
-    reason: BaseException | None = exc
-    while reason is not None:
-        if isinstance(reason, (ConnectionRefusedError, OSError)) and getattr(
-            reason, "errno", None
-        ) in (111, 113, 101, -2, -3):
-            return True
-        if type(reason).__name__ in ("NewConnectionError", "NameResolutionError"):
-            return True
-        reason = (
-            reason.__cause__
-            or reason.__context__
-            or (
-                reason.args[0]
-                if reason.args and isinstance(reason.args[0], BaseException)
-                else None
-            )
-        )
-        if reason is exc:
-            break
-    return False
+    """True when no TCP connection was made (refused, no route, DNS failure).
+
+    urllib3 reports those as NewConnectionError inside MaxRetryError; a connection that
+    broke after it was made (reset) arrives as a ProtocolError instead.
+    """
+    cause = exc.args[0] if exc.args else None
+    return isinstance(cause, MaxRetryError) and isinstance(cause.reason, NewConnectionError)

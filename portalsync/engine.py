@@ -267,6 +267,10 @@ _RETRY_ASSIGNMENTS = (
 )
 
 
+def _portal_is_ahead(claim: Claim, result: PushResult) -> bool:
+    return result.status == 409 and result.version is not None and result.version > claim.version
+
+
 def _ack(token: uuid.UUID, claim: Claim, result: PushResult, sent_hash: str, now: datetime) -> None:
     acked = SyncState.objects.filter(pk=claim.state_id, lease_token=token).update(
         delivered_version=claim.version,
@@ -291,12 +295,7 @@ def _ack(token: uuid.UUID, claim: Claim, result: PushResult, sent_hash: str, now
     )
     # Only the lease holder may re-assert: a late answer of a worker whose lease expired
     # says nothing about the current state.
-    if (
-        acked
-        and result.status == 409
-        and result.version is not None
-        and result.version > claim.version
-    ):
+    if acked and _portal_is_ahead(claim, result):
         # The portal holds a newer version than we sent (e.g. the Board was restored from a
         # backup): re-assert the Board's current state above the portal's version.
         SyncState.objects.filter(pk=claim.state_id, desired_version__lte=result.version).update(
@@ -304,10 +303,6 @@ def _ack(token: uuid.UUID, claim: Claim, result: PushResult, sent_hash: str, now
             status=SyncState.Status.PENDING,
             pending_since=now,
         )
-
-
-def _portal_is_ahead(claim: Claim, result: PushResult) -> bool:
-    return result.status == 409 and result.version is not None and result.version > claim.version
 
 
 def _ack_all(token: uuid.UUID, acks: list[tuple[Claim, PushResult, str]], now: datetime) -> None:
@@ -418,20 +413,25 @@ def send_claims(portal: PortalClient, token: uuid.UUID, claims: list[Claim]) -> 
     now = timezone.now()
     log: list[SyncAttempt] = []
 
-    def log_all(outcome: str, status: int | None, error: str) -> None:
-        duration = int((time.monotonic() - started) * 1000)
-        log.extend(
-            SyncAttempt(
-                created_at=now,
-                sync_state_id=c.state_id,
-                version=c.version,
-                outcome=outcome,
-                http_status=status,
-                error=error,
-                duration_ms=duration,
-            )
-            for c in claims
+    def attempt(
+        claim: Claim, outcome: str, status: int | None, error: str, duration_ms: int
+    ) -> SyncAttempt:
+        return SyncAttempt(
+            created_at=now,
+            sync_state_id=claim.state_id,
+            version=claim.version,
+            outcome=outcome,
+            http_status=status,
+            error=error,
+            duration_ms=duration_ms,
         )
+
+    def elapsed_ms() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    def log_all(outcome: str, status: int | None, error: str) -> None:
+        duration_ms = elapsed_ms()
+        log.extend(attempt(c, outcome, status, error, duration_ms) for c in claims)
 
     report.sent = len(claims)
     try:
@@ -463,7 +463,7 @@ def send_claims(portal: PortalClient, token: uuid.UUID, claims: list[Claim]) -> 
         report.errors.append(exc.message)
         return report
 
-    duration = int((time.monotonic() - started) * 1000)
+    duration_ms = elapsed_ms()
     acks: list[tuple[Claim, PushResult, str]] = []
     rejects: list[tuple[Claim, int | None, str]] = []
     with transaction.atomic():
@@ -476,17 +476,7 @@ def send_claims(portal: PortalClient, token: uuid.UUID, claims: list[Claim]) -> 
                 rejects.append((claim, result.status, result.error))
                 outcome = Outcome.REJECTED
                 report.rejected += 1
-            log.append(
-                SyncAttempt(
-                    created_at=now,
-                    sync_state_id=claim.state_id,
-                    version=claim.version,
-                    outcome=outcome,
-                    http_status=result.status,
-                    error=result.error,
-                    duration_ms=duration,
-                )
-            )
+            log.append(attempt(claim, outcome, result.status, result.error, duration_ms))
         _ack_all(token, acks, now)
         _reject(token, rejects, now)
         SyncAttempt.objects.bulk_create(log)

@@ -3,6 +3,7 @@
 from django.db.models import Q, QuerySet
 
 from clients.models import Client
+from clients.selectors import is_client_number
 from portalsync.models import SyncAttempt
 
 
@@ -21,7 +22,7 @@ def sync_log(*, client_query: str = "", outcome: str = "") -> QuerySet[SyncAttem
     client_query = client_query.strip()
     if client_query:
         condition = Q(sync_state__client__short_name__icontains=client_query)
-        if _is_number(client_query):
+        if is_client_number(client_query):
             condition |= Q(sync_state__client__number=int(client_query)) | Q(
                 sync_state__portal_number=int(client_query)
             )
@@ -29,8 +30,3 @@ def sync_log(*, client_query: str = "", outcome: str = "") -> QuerySet[SyncAttem
     if outcome in SyncAttempt.Outcome.values:
         attempts = attempts.filter(outcome=outcome)
     return attempts
-
-
-def _is_number(text: str) -> bool:
-    """ASCII digits only and short enough for the number column (no "²", no overflow)."""
-    return text.isascii() and text.isdigit() and len(text) <= 10

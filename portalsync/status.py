@@ -69,9 +69,12 @@ def sync_counts() -> SyncCounts:
     return SyncCounts(row["pending"], row["failed"], row["synced"], row["oldest"])
 
 
-def function_status(now: datetime | None = None) -> FunctionStatus:
+def function_status(
+    now: datetime | None = None, *, connection: PortalConnection | None = None
+) -> FunctionStatus:
+    """The current status; pass `connection` if the caller has loaded it already."""
     now = now or timezone.now()
-    conn = PortalConnection.load()
+    conn = connection or PortalConnection.load()
     counts = sync_counts()
     heartbeat = WorkerHeartbeat.objects.aggregate(last=Max("beat_at"))["last"]
     code, detail = _classify(conn, counts, heartbeat, now)

@@ -22,13 +22,14 @@ LOG_PAGE_SIZE = 100
 
 def _render_settings(request: HttpRequest, form: ServicePasswordForm) -> HttpResponse:
     page = Paginator(selectors.enabled_clients(), TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
+    connection = PortalConnection.load()
     return render(
         request,
         "portalsync/settings.html",
         {
             "form": form,
-            "connection": PortalConnection.load(),
-            "status": function_status(),
+            "connection": connection,
+            "status": function_status(connection=connection),
             "portal_url": settings.PORTAL_URL,
             "portal_url_refused": plain_http_refused(settings.PORTAL_URL, debug=settings.DEBUG),
             "page": page,
