@@ -2,6 +2,7 @@
 
 import threading
 import time
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -27,7 +28,10 @@ def _worker(stop: threading.Event) -> None:
 
 
 def test_fifty_saves_within_two_seconds_cost_at_most_two_pushes(
-    connected_portal: EmulatorServer, settings: object, monkeypatch: pytest.MonkeyPatch
+    connected_portal: EmulatorServer,
+    settings: object,
+    monkeypatch: pytest.MonkeyPatch,
+    record_property: Any,
 ) -> None:
     settings.PORTALSYNC_DEBOUNCE_SECONDS = 2.0
     settings.PORTALSYNC_SWEEP_SECONDS = 0.5
@@ -44,6 +48,7 @@ def test_fifty_saves_within_two_seconds_cost_at_most_two_pushes(
             client.name = f"Fassung {index}"
             client.save()
             time.sleep(max(0.0, started + (index + 1) * 0.038 - time.monotonic()))
+        saves_took = time.monotonic() - started
         portal_id = str(SyncState.objects.get(client=client).portal_id)
         deadline = time.monotonic() + 6
         while time.monotonic() < deadline:
@@ -55,6 +60,9 @@ def test_fifty_saves_within_two_seconds_cost_at_most_two_pushes(
         worker.join()
 
     applied = [r["version"] for r in connected_portal.requests_log if r["outcome"] == "applied"]
+    record_property("saves_seconds", round(saves_took, 2))
+    record_property("applied_versions", applied)
+    record_property("converged_seconds", round(time.monotonic() - started, 2))
     assert len(applied) <= 2
     assert applied[-1] == 51
     assert connected_portal.store.get(portal_id)["name"] == "Fassung 49"

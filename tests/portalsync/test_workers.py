@@ -3,6 +3,7 @@
 import itertools
 import time
 from collections import Counter, defaultdict
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -26,7 +27,7 @@ def no_inline_kick(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_worker_killed_after_the_portal_applied_is_taken_over_with_the_same_key(
-    connected_portal: EmulatorServer, no_inline_kick: None
+    connected_portal: EmulatorServer, no_inline_kick: None, record_property: Any
 ) -> None:
     client = make_client(portal_enabled=True)
     portal_id = str(SyncState.objects.get(client=client).portal_id)
@@ -52,6 +53,7 @@ def test_a_worker_killed_after_the_portal_applied_is_taken_over_with_the_same_ke
     engine.drain()
 
     records = [r for r in connected_portal.requests_log if r["portal_id"] == portal_id]
+    record_property("requests", [(r["outcome"], r["idempotency_key"]) for r in records])
     assert [(r["outcome"], r["idempotency_key"]) for r in records] == [
         ("applied", f"{portal_id}:v1"),
         ("deduplicated", f"{portal_id}:v1"),
@@ -61,7 +63,7 @@ def test_a_worker_killed_after_the_portal_applied_is_taken_over_with_the_same_ke
 
 
 def test_four_workers_send_each_client_version_exactly_once(
-    connected_portal: EmulatorServer, no_inline_kick: None
+    connected_portal: EmulatorServer, no_inline_kick: None, record_property: Any
 ) -> None:
     count = 5000
     Client.objects.bulk_create(
@@ -75,16 +77,19 @@ def test_four_workers_send_each_client_version_exactly_once(
     workers = [
         start_worker(portal_url=connected_portal.url, seconds=120, batch_size=100) for _ in range(4)
     ]
+    started = time.monotonic()
     try:
         wait_for(
             lambda: not SyncState.objects.exclude(status=SyncState.Status.SYNCED).exists(),
             timeout=120,
             interval=0.5,
         )
+        record_property("drain_seconds", round(time.monotonic() - started, 2))
     finally:
         stop_workers(workers)
 
     log = connected_portal.requests_log
+    record_property("requests", len(log))
     assert Counter(r["outcome"] for r in log) == {"applied": count}
     sends = Counter((r["portal_id"], r["version"]) for r in log)
     assert len(sends) == count and set(sends.values()) == {1}
