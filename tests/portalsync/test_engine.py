@@ -16,7 +16,7 @@ from portalsync.models import PortalConnection, SyncAttempt, SyncState
 from tests.conftest import PORTAL_PASSWORD
 from tests.factories import make_client
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("engine_mode")]
 
 
 def _state(client: Client) -> SyncState:

@@ -14,7 +14,7 @@ from portalsync.status import Code, function_status
 from tests.factories import make_client, make_user
 from tests.helpers import client_form_data, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("engine_mode")]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from portalsync.models import PortalConnection, SyncState
 from portalsync.status import Code, function_status
 from tests.factories import make_client
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("engine_mode")]
 
 
 def _broker_down(*args: object, **kwargs: object) -> None:

@@ -13,7 +13,7 @@ from portalsync.emulator import EmulatorServer
 from portalsync.models import SyncState
 from tests.factories import make_client
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("engine_mode")]
 
 
 def _remote(emulator: EmulatorServer, client: Client) -> dict:
