@@ -6,7 +6,7 @@ Contract (see design.md, "Rules that make this trustworthy"):
   idempotency key if nothing changed meanwhile;
 - the data sent is read at send time, so any number of edits coalesce into one push;
 - transient failures back off per client; an unreachable portal or a rejected password
-  pauses the whole target without counting attempts against any client.
+  pauses the whole target without counting attempts against any client (`target`).
 """
 
 import logging
@@ -21,16 +21,15 @@ from typing import Any
 from django.conf import settings
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 
 from clients.models import Client
-from portalsync import crypto
+from portalsync import crypto, target
 from portalsync.client import (
     AuthError,
     PermanentError,
     PortalClient,
-    PortalError,
     PushItem,
     PushResult,
     TransientError,
@@ -40,7 +39,6 @@ from portalsync.models import PortalConnection, SyncAttempt, SyncState, WorkerHe
 from portalsync.payload import client_snapshot, snapshot_hash
 
 logger = logging.getLogger(__name__)
-Health = PortalConnection.Health
 Outcome = SyncAttempt.Outcome
 
 
@@ -72,94 +70,6 @@ class DrainReport:
         self.retrying += other.retrying
         self.paused = self.paused or other.paused
         self.errors.extend(other.errors)
-
-
-# --- Connection and pause state -------------------------------------------------------------
-
-
-def open_portal_client(*, read_timeout: float | None = None) -> PortalClient | None:
-    """A client for the configured portal, or None when no password is stored."""
-    token = PortalConnection.load().password_encrypted
-    if not token:
-        return None
-    return PortalClient(
-        base_url=settings.PORTAL_URL,
-        password=crypto.decrypt(token),
-        connect_timeout=settings.PORTALSYNC_CONNECT_TIMEOUT,
-        read_timeout=read_timeout or settings.PORTALSYNC_READ_TIMEOUT,
-    )
-
-
-def record_healthy(*, pushed: bool) -> None:
-    now = timezone.now()
-    updates: dict[str, Any] = {
-        "health": Health.OK,
-        "health_detail": "",
-        "health_checked_at": now,
-        "paused_until": None,
-    }
-    if pushed:
-        updates["last_push_at"] = now
-    PortalConnection.objects.filter(pk=1).update(**updates)
-
-
-def record_failure(error: PortalError, *, pause: bool) -> None:
-    """Remember why the portal failed; with `pause`, stop sending for a while."""
-    if error.http_status == 429:
-        return  # throttling is the portal working as intended, not an outage
-    now = timezone.now()
-    health = Health.AUTH_FAILED if isinstance(error, AuthError) else Health.UNREACHABLE
-    PortalConnection.objects.filter(pk=1).update(
-        health=health,
-        health_detail=error.message,
-        health_checked_at=now,
-        paused_until=now + timedelta(seconds=settings.PORTALSYNC_PAUSE_SECONDS) if pause else None,
-    )
-
-
-def check_connection() -> PortalConnection:
-    """Ask the portal whether it accepts the stored password; record and return the result."""
-    try:
-        client = open_portal_client(read_timeout=settings.PORTALSYNC_CONNECT_TIMEOUT + 5)
-    except crypto.EncryptionKeyError as exc:
-        PortalConnection.objects.filter(pk=1).update(
-            health=Health.UNKNOWN, health_detail=str(exc), health_checked_at=timezone.now()
-        )
-        return PortalConnection.load()
-    if client is None:
-        return PortalConnection.load()
-    was_healthy = PortalConnection.load().health == Health.OK
-    with client:
-        try:
-            client.check()
-        except (AuthError, UnreachableError) as exc:
-            record_failure(exc, pause=True)
-        except PortalError as exc:
-            record_failure(exc, pause=False)
-        else:
-            record_healthy(pushed=False)
-            if not was_healthy:
-                _rearm_backed_off(timezone.now())
-    return PortalConnection.load()
-
-
-def _rearm_backed_off(now: datetime) -> None:
-    """The portal is back: clients waiting out a backoff after its errors go out now."""
-    SyncState.objects.filter(
-        status=SyncState.Status.PENDING, attempts__gt=0, next_attempt_at__gt=now
-    ).update(next_attempt_at=now)
-
-
-def _target_ready(now: datetime) -> bool:
-    """False while paused; once the pause is over, probe the portal to end it."""
-    conn = PortalConnection.load()
-    if not conn.has_password:
-        return False
-    if not conn.is_paused:
-        return True
-    if conn.paused_until > now:
-        return False
-    return not check_connection().is_paused
 
 
 # --- Claims ---------------------------------------------------------------------------------
@@ -271,48 +181,24 @@ def _portal_is_ahead(claim: Claim, result: PushResult) -> bool:
     return result.status == 409 and result.version is not None and result.version > claim.version
 
 
-def _ack(token: uuid.UUID, claim: Claim, result: PushResult, sent_hash: str, now: datetime) -> None:
-    acked = SyncState.objects.filter(pk=claim.state_id, lease_token=token).update(
-        delivered_version=claim.version,
-        delivered_hash=sent_hash,
-        list_state=result.list_state or F("list_state"),
-        # Edits made while the push was in flight stay pending: they coalesce into one follow-up.
-        status=Case(
-            When(desired_version__gt=claim.version, then=Value(SyncState.Status.PENDING)),
-            default=Value(SyncState.Status.SYNCED),
-        ),
-        pending_since=Case(
-            When(desired_version__gt=claim.version, then=F("pending_since")), default=None
-        ),
-        attempts=0,
-        # Edits within the debounce after this push coalesce into one follow-up.
-        next_attempt_at=now + timedelta(seconds=settings.PORTALSYNC_DEBOUNCE_SECONDS),
-        lease_token=None,
-        leased_until=None,
-        last_success_at=now,
-        last_http_status=result.status,
-        last_error="",
-    )
-    # Only the lease holder may re-assert: a late answer of a worker whose lease expired
-    # says nothing about the current state.
-    if acked and _portal_is_ahead(claim, result):
-        # The portal holds a newer version than we sent (e.g. the Board was restored from a
-        # backup): re-assert the Board's current state above the portal's version.
-        SyncState.objects.filter(pk=claim.state_id, desired_version__lte=result.version).update(
-            desired_version=result.version + 1,
-            status=SyncState.Status.PENDING,
-            pending_since=now,
-        )
+def _reassert(token: uuid.UUID, claim: Claim, portal_version: int, now: datetime) -> None:
+    """The portal holds a newer version than we sent (e.g. the Board was restored from a
+    backup): re-assert the Board's current state above the portal's version.
+
+    Only the lease holder may: a late answer of a worker whose lease expired says nothing
+    about the current state.
+    """
+    SyncState.objects.filter(
+        pk=claim.state_id, lease_token=token, desired_version__lte=portal_version
+    ).update(desired_version=portal_version + 1, status=SyncState.Status.PENDING, pending_since=now)
 
 
 def _ack_all(token: uuid.UUID, acks: list[tuple[Claim, PushResult, str]], now: datetime) -> None:
-    """Ack many claims with one statement; per row the same effect as _ack.
-
-    The lease token guards every row: a worker whose lease expired acks nothing.
-    """
-    for claim, result, sent_hash in acks:
+    """Ack many claims with one statement, guarded by the lease: a worker whose lease
+    expired acks nothing."""
+    for claim, result, _sent_hash in acks:
         if _portal_is_ahead(claim, result):
-            _ack(token, claim, result, sent_hash, now)  # rare: may re-assert, see _ack
+            _reassert(token, claim, result.version, now)  # rare; before the ack clears the lease
     # Edits within the debounce after this push coalesce into one follow-up.
     follow_up = now + timedelta(seconds=settings.PORTALSYNC_DEBOUNCE_SECONDS)
     _update_rows(
@@ -326,7 +212,6 @@ def _ack_all(token: uuid.UUID, acks: list[tuple[Claim, PushResult, str]], now: d
         [
             (claim.state_id, claim.version, sent_hash, result.list_state or None, result.status)
             for claim, result, sent_hash in acks
-            if not _portal_is_ahead(claim, result)
         ],
         token,
     )
@@ -439,7 +324,7 @@ def send_claims(portal: PortalClient, token: uuid.UUID, claims: list[Claim]) -> 
     except (AuthError, UnreachableError) as exc:
         with transaction.atomic():
             _release(token, claims)
-            record_failure(exc, pause=True)
+            target.record_failure(exc, pause=True)
             log_all(Outcome.PAUSED, exc.http_status, exc.message)
             SyncAttempt.objects.bulk_create(log)
         report.paused = True
@@ -448,7 +333,7 @@ def send_claims(portal: PortalClient, token: uuid.UUID, claims: list[Claim]) -> 
     except TransientError as exc:
         with transaction.atomic():
             _retry_later(token, claims, exc, now)
-            record_failure(exc, pause=False)
+            target.record_failure(exc, pause=False)
             log_all(Outcome.TRANSIENT, exc.http_status, exc.message)
             SyncAttempt.objects.bulk_create(log)
         report.retrying = len(claims)
@@ -480,7 +365,7 @@ def send_claims(portal: PortalClient, token: uuid.UUID, claims: list[Claim]) -> 
         _ack_all(token, acks, now)
         _reject(token, rejects, now)
         SyncAttempt.objects.bulk_create(log)
-        record_healthy(pushed=True)
+        target.record_healthy(pushed=True)
     return report
 
 
@@ -488,11 +373,11 @@ def drain(*, deadline: float | None = None) -> DrainReport:
     """Send due clients batch by batch until none is due, the target pauses or time is up."""
     total = DrainReport()
     now = timezone.now()
-    if not _target_ready(now):
+    if not target.is_ready(now):
         total.paused = PortalConnection.load().is_paused
         return total
     try:
-        portal = open_portal_client()
+        portal = target.open_portal_client()
     except crypto.EncryptionKeyError as exc:
         total.errors.append(str(exc))
         return total
@@ -536,7 +421,7 @@ def _check_if_quiet() -> None:
         and not conn.is_paused
         and (conn.health_checked_at is None or conn.health_checked_at < quiet_since)
     ):
-        check_connection()
+        target.check_connection()
 
 
 def _seconds_until_next_due() -> float | None:

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client
-from portalsync import crypto, engine, outbox
+from portalsync import crypto, outbox, target
 from portalsync.client import AuthError, PortalError, UnreachableError
 from portalsync.models import SyncState
 from portalsync.payload import client_snapshot, snapshot_hash
@@ -57,7 +57,7 @@ def reconcile_local() -> ReconcileReport:
 def reconcile_remote() -> ReconcileReport:
     """Re-mark clients the portal lacks or holds with other content than we delivered."""
     try:
-        portal = engine.open_portal_client()
+        portal = target.open_portal_client()
     except crypto.EncryptionKeyError as exc:
         return ReconcileReport(checked=0, marked=0, error=str(exc))
     if portal is None:
@@ -66,7 +66,7 @@ def reconcile_remote() -> ReconcileReport:
         with portal:
             remote = {item["portal_id"]: item for item in portal.list_clients()}
     except PortalError as exc:
-        engine.record_failure(exc, pause=isinstance(exc, (AuthError, UnreachableError)))
+        target.record_failure(exc, pause=isinstance(exc, (AuthError, UnreachableError)))
         return ReconcileReport(checked=0, marked=0, error=exc.message)
     states = SyncState.objects.filter(client__isnull=False, delivered_version__gt=0).values_list(
         "client_id", "portal_id", "delivered_hash", "delivered_version"

@@ -9,7 +9,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from audit.models import AuditEntry
 from audit.services import record as audit
-from portalsync import crypto, engine, outbox
+from portalsync import crypto, outbox, target
 from portalsync.models import PortalConnection, SyncState
 
 
@@ -36,14 +36,14 @@ def set_service_password(*, password: str, user: AbstractBaseUser | None) -> Por
             else AuditEntry.Action.PORTAL_PASSWORD_SET,
             user=user,
         )
-    connection = engine.check_connection()
+    connection = target.check_connection()
     if connection.health == PortalConnection.Health.OK:
         outbox.request_kick()
     return connection
 
 
 def check_connection() -> PortalConnection:
-    connection = engine.check_connection()
+    connection = target.check_connection()
     if connection.health == PortalConnection.Health.OK:
         outbox.request_kick()
     audit(

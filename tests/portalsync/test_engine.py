@@ -302,7 +302,7 @@ def test_a_late_conflict_from_an_expired_lease_does_not_trigger_a_push(
         error="",
     )
 
-    engine._ack(uuid.uuid4(), stale_claim, result, "", timezone.now())
+    engine._ack_all(uuid.uuid4(), [(stale_claim, result, "")], timezone.now())
 
     assert (_state(client).desired_version, _state(client).status) == (2, "synced")
 

@@ -13,7 +13,7 @@ from django_q.conf import Conf
 
 from clients import services
 from clients.models import Client
-from portalsync import engine
+from portalsync import engine, target
 from portalsync.emulator import EmulatorServer
 from portalsync.models import SyncAttempt, SyncState
 from tests.factories import make_client
@@ -126,7 +126,7 @@ def test_a_batch_ack_keeps_a_client_edited_in_flight_pending(
     clients[1].name = "während der Übertragung geändert"
     clients[1].save()
 
-    with engine.open_portal_client() as portal:
+    with target.open_portal_client() as portal:
         report = engine.send_claims(portal, token, claims)
 
     assert report.delivered == 3
@@ -140,7 +140,7 @@ def test_a_batch_ack_after_the_lease_was_taken_over_changes_nothing(
     clients, token, claims = _claim_three(connected_portal)
     SyncState.objects.update(lease_token=uuid.uuid4())  # another worker holds them now
 
-    with engine.open_portal_client() as portal:
+    with target.open_portal_client() as portal:
         engine.send_claims(portal, token, claims)
 
     assert _versions(clients) == [("pending", 1, 0)] * 3
@@ -154,7 +154,7 @@ def test_a_batch_with_a_rejected_client_fails_only_that_client(
     rejected = str(SyncState.objects.get(client=clients[2]).portal_id)
     connected_portal.faults.reject = {rejected: "Ungültige Daten."}
 
-    with engine.open_portal_client() as portal:
+    with target.open_portal_client() as portal:
         report = engine.send_claims(portal, token, claims)
 
     assert (report.delivered, report.rejected) == (2, 1)

@@ -17,7 +17,7 @@ from django.views.debug import ExceptionReporter
 from django_q.models import Task
 
 from audit.models import AuditEntry
-from portalsync import crypto, engine, services, views
+from portalsync import crypto, services, target, views
 from portalsync.client import InsecureURLError, PortalClient, plain_http_refused
 from portalsync.emulator import EmulatorServer
 from portalsync.models import PortalConnection, SyncAttempt
@@ -134,7 +134,7 @@ def test_rotating_the_key_keeps_the_password_readable(
     token = PortalConnection.load().password_encrypted
 
     assert Fernet(KEY_B.encode()).decrypt(token.encode()).decode() == PORTAL_PASSWORD
-    assert engine.check_connection().health == PortalConnection.Health.OK
+    assert target.check_connection().health == PortalConnection.Health.OK
     assert list(AuditEntry.objects.values_list("action", "actor_name").order_by("id")) == [
         ("portal_password_set", ""),
         ("portal_key_rotated", "manage.py portal_rotate_key"),
@@ -164,7 +164,7 @@ def test_a_wrong_key_is_reported_by_the_status_the_page_and_the_system_check(
 
     status = function_status()
     page = browser_for(ADMIN).get(reverse("portalsync:settings")).content.decode()
-    connection = engine.check_connection()
+    connection = target.check_connection()
     errors = [m.id for m in run_checks(databases=["default"])]
 
     assert (status.code, status.detail) == (Code.NOT_CONFIGURED, crypto.WRONG_KEY)
