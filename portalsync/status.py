@@ -34,6 +34,9 @@ LABELS = {
 
 @dataclass(frozen=True)
 class SyncCounts:
+    """`synced` counts enabled clients only: an unticked client synced as „Inaktiv“ is done,
+    but it is not among the clients the settings table lists."""
+
     pending: int
     failed: int
     synced: int
@@ -63,7 +66,7 @@ def sync_counts() -> SyncCounts:
     row = SyncState.objects.aggregate(
         pending=Count("pk", filter=Q(status=SyncState.Status.PENDING)),
         failed=Count("pk", filter=Q(status=SyncState.Status.FAILED)),
-        synced=Count("pk", filter=Q(status=SyncState.Status.SYNCED)),
+        synced=Count("pk", filter=Q(status=SyncState.Status.SYNCED, client__portal_enabled=True)),
         oldest=Min("pending_since", filter=Q(status=SyncState.Status.PENDING)),
     )
     return SyncCounts(row["pending"], row["failed"], row["synced"], row["oldest"])

@@ -43,7 +43,11 @@ def _announce_health(request: HttpRequest, connection: PortalConnection) -> None
     elif connection.health == PortalConnection.Health.AUTH_FAILED:
         messages.error(
             request,
-            _("Anmeldung fehlgeschlagen: Das Klientenportal lehnt das Passwort ab."),
+            _(
+                "Anmeldung fehlgeschlagen: Das Klientenportal lehnt das Passwort ab. Bitte "
+                "prüfen Sie das Passwort, das am Portal unter Stammdaten / Portal / Sonstige "
+                "Einstellungen festgelegt ist, und geben Sie es hier erneut ein."
+            ),
         )
     elif connection.health == PortalConnection.Health.UNREACHABLE:
         messages.error(
@@ -76,8 +80,22 @@ def set_password(request: HttpRequest) -> HttpResponse:
     except crypto.EncryptionKeyError as exc:
         form.add_error(None, str(exc))
         return _render_settings(request, form)
-    messages.info(request, _("Das Service-Account Passwort wurde gespeichert."))
-    _announce_health(request, connection)
+    if connection.health == PortalConnection.Health.OK:
+        messages.success(
+            request,
+            _(
+                "Das Service-Account Passwort wurde gespeichert. Die Verbindung zum "
+                "Klientenportal funktioniert."
+            ),
+        )
+    else:
+        # Kept even when the portal refuses it: the portal side may be set up afterwards,
+        # and „Verbindung prüfen“ or the next sweep confirms it then.
+        messages.warning(
+            request,
+            _("Das Service-Account Passwort wurde gespeichert, aber noch nicht bestätigt."),
+        )
+        _announce_health(request, connection)
     return redirect("portalsync:settings")
 
 

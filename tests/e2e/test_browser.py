@@ -44,7 +44,11 @@ def test_an_administrator_connects_the_portal_and_offers_a_client_in_the_browser
     page.get_by_role("button", name="Passwort speichern", exact=True).click()
     expect(page.locator("[data-status]")).to_have_text("Aktiv")
     expect(
-        page.get_by_text("Die Verbindung zum Klientenportal funktioniert.", exact=True)
+        page.get_by_text(
+            "Das Service-Account Passwort wurde gespeichert. Die Verbindung zum Klientenportal "
+            "funktioniert.",
+            exact=True,
+        )
     ).to_be_visible()
     assert PORTAL_PASSWORD not in page.content()
 

@@ -11,6 +11,7 @@ from portalsync import engine
 from portalsync.emulator import EmulatorServer
 from portalsync.models import SyncState, WorkerHeartbeat
 from portalsync.status import Code, function_status
+from tests.conftest import PORTAL_PASSWORD
 from tests.factories import make_client, make_user
 from tests.helpers import client_form_data, wait_for
 
@@ -157,7 +158,34 @@ def test_wrong_password_shows_login_failed(
 
     page = response.content.decode()
     assert 'data-status="auth_failed">Anmeldung fehlgeschlagen<' in page
+    assert [(m.level_tag, m.message) for m in response.context["messages"]] == [
+        ("warning", "Das Service-Account Passwort wurde gespeichert, aber noch nicht bestätigt."),
+        (
+            "error",
+            "Anmeldung fehlgeschlagen: Das Klientenportal lehnt das Passwort ab. Bitte prüfen "
+            "Sie das Passwort, das am Portal unter Stammdaten / Portal / Sonstige Einstellungen "
+            "festgelegt ist, und geben Sie es hier erneut ein.",
+        ),
+    ]
     assert function_status().code == Code.AUTH_FAILED
+
+
+def test_the_right_password_is_confirmed_in_one_message(
+    admin_browser: BrowserClient, emulator: EmulatorServer
+) -> None:
+    response = admin_browser.post(
+        "/stamm/einstellungen/klientenportal-synchronisation/passwort/",
+        {"password": PORTAL_PASSWORD},
+        follow=True,
+    )
+
+    assert [(m.level_tag, m.message) for m in response.context["messages"]] == [
+        (
+            "success",
+            "Das Service-Account Passwort wurde gespeichert. Die Verbindung zum Klientenportal "
+            "funktioniert.",
+        )
+    ]
 
 
 def test_stopped_portal_shows_not_reachable(

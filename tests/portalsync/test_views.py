@@ -116,3 +116,27 @@ def test_settings_page_says_when_and_why_the_transfer_is_paused(
     assert '<dd data-paused="0">läuft</dd>' in running
     assert '<dd data-paused="1">pausiert, nächster Versuch um ' in paused
     assert " – Das Portal ist nicht erreichbar.</dd>" in paused
+
+
+def test_settings_page_counts_only_enabled_clients_as_synchronised(
+    admin_browser: BrowserClient, connected_portal: EmulatorServer
+) -> None:
+    make_client(portal_enabled=True)
+    make_client(portal_enabled=True)
+    unticked = make_client(portal_enabled=True)
+    unticked.portal_enabled = False
+    unticked.save()
+
+    page = admin_browser.get(SETTINGS_URL).content.decode()
+
+    assert '<dd data-count="synced">2</dd>' in page
+    assert '<dd data-count="pending">0</dd>' in page
+
+
+def test_settings_page_without_password_says_the_transfer_waits_for_it(
+    admin_browser: BrowserClient,
+) -> None:
+    page = admin_browser.get(SETTINGS_URL).content.decode()
+
+    assert 'data-status="not_configured">Nicht eingerichtet<' in page
+    assert '<dd data-paused="0">wartet auf das Service-Account Passwort</dd>' in page
