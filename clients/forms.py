@@ -46,6 +46,9 @@ class ClientForm(forms.ModelForm):
         model = Client
         fields = [name for _key, _title, names in TABS for name in names]
         widgets = {
+            # Text, not type=number: a browser silently drops what a number field cannot
+            # hold ("12ab" becomes 12), so a typo would renumber the client unseen.
+            "number": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
             "client_since": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "client_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }

@@ -300,6 +300,8 @@ def clean_phone(value: str, country: str) -> str:
     if not text:
         return ""
     number = _PHONE_FILLERS.sub("", text)
+    if not re.fullmatch(r"\+?\d+", number):
+        raise _invalid_phone()
     if number.startswith("00"):
         number = "+" + number[2:]
     elif number.startswith("0"):
@@ -321,14 +323,18 @@ def clean_phone(value: str, country: str) -> str:
             code="area_code",
         )
     if not re.fullmatch(r"\+[1-9]\d{6,14}", number):
-        raise ValidationError(
-            _(
-                "Eine Telefonnummer enthält nur Ziffern, Leerzeichen und die Zeichen "
-                "+ - / ( ) und hat höchstens 15 Ziffern."
-            ),
-            code="invalid",
-        )
+        raise _invalid_phone()
     return number
+
+
+def _invalid_phone() -> ValidationError:
+    return ValidationError(
+        _(
+            "Eine Telefonnummer enthält nur Ziffern, Leerzeichen und die Zeichen "
+            "+ - / ( ) und hat höchstens 15 Ziffern."
+        ),
+        code="invalid",
+    )
 
 
 def format_phone(value: str) -> str:

@@ -213,6 +213,13 @@ def test_phone_with_letters_or_too_many_digits_is_refused() -> None:
     )
     assert _message(validators.clean_phone, "01 234 DURCHWAHL", "AT") == expected
     assert _message(validators.clean_phone, "+43 1234 5678 9012 345", "AT") == expected
+    assert _message(validators.clean_phone, "abc", "AT") == expected
+
+
+def test_phone_without_area_code_is_asked_for_one() -> None:
+    assert _message(validators.clean_phone, "234 56 78", "AT") == (
+        "Bitte geben Sie die Telefonnummer mit Vorwahl an, z. B. 01 234 56 78 oder +43 1 2345678."
+    )
 
 
 def test_gln_needs_thirteen_digits_with_check_digit() -> None:

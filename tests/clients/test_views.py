@@ -66,6 +66,17 @@ def test_duplicate_number_and_short_name_give_clear_errors_and_keep_the_input(
     assert 'value="Mein Name"' in response.content.decode()
 
 
+def test_a_number_with_letters_is_refused_and_shown_as_typed(
+    staff_browser: BrowserClient,
+) -> None:
+    response = staff_browser.post("/klienten/neu/", _new_client_data(number="12ab"))
+
+    assert response.context["form"].errors["number"] == ["Bitte eine ganze Zahl eingeben."]
+    assert 'inputmode="numeric"' in response.content.decode()
+    assert 'value="12ab"' in response.content.decode()
+    assert Client.objects.count() == 0
+
+
 def test_client_until_before_client_since_is_refused(staff_browser: BrowserClient) -> None:
     response = staff_browser.post(
         "/klienten/neu/", _new_client_data(client_since="2024-05-01", client_until="2024-04-30")

@@ -85,7 +85,8 @@ def test_a_number_change_is_not_synced_and_flagged(
         "27 – im Board: 127; bitte am Portal manuell ändern.",
     ]
     page = staff.get(f"/klienten/{streicher.pk}/").content.decode()
-    assert "Nummer am Portal: 27 – im Board: 127; bitte am Portal manuell ändern." in page
+    # Once in the „Bitte prüfen Sie“ box at the top, once on the Klientenportal tab.
+    assert page.count("Nummer am Portal: 27 – im Board: 127; bitte am Portal manuell ändern.") == 2
 
 
 def test_unticking_moves_the_client_to_inactive(
