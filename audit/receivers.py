@@ -12,6 +12,7 @@ from django.db.models import Field
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from audit import context, services
 from audit.models import AuditEntry
@@ -99,9 +100,11 @@ def record_clients_bulk_changed(
     sender: type[Client], client_ids: list[int], changes: dict | None = None, **kwargs: Any
 ) -> None:
     operation = context.current_operation()
+    # Bookkeeping columns set along (updated_at) say nothing about what staff changed.
+    changes = {name: value for name, value in (changes or {}).items() if name not in UNTRACKED}
     if operation is not None:
         action, detail = operation.action, operation.detail
-    elif changes is not None and set(changes) == {PORTAL_FLAG}:
+    elif set(changes) == {PORTAL_FLAG}:
         # The list's bulk action: the same entry as ticking the flag on one client.
         action = Action.PORTAL_ENABLED if changes[PORTAL_FLAG] else Action.PORTAL_DISABLED
         detail = ""
@@ -111,15 +114,17 @@ def record_clients_bulk_changed(
     services.record_clients(action=action, client_ids=client_ids, detail=detail)
 
 
-def _bulk_detail(changes: dict | None) -> str:
+def _bulk_detail(changes: dict[str, Any]) -> str:
     """Which fields a bulk update set, by their German names (values only if plain)."""
-    if not changes:
-        return ""
     parts = []
     for name, value in changes.items():
         label = str(Client._meta.get_field(name).verbose_name)
-        plain = isinstance(value, str | int | bool) or value is None
-        parts.append(f"{label} = {value}" if plain else label)
+        if isinstance(value, bool):
+            parts.append(f"{label} = {_('ja') if value else _('nein')}")
+        elif isinstance(value, str | int) or value is None:
+            parts.append(f"{label} = {value}")
+        else:
+            parts.append(label)
     return "; ".join(parts)
 
 

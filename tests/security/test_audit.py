@@ -17,6 +17,7 @@ from audit.models import AuditEntry
 from audit.templatetags.audit_values import audit_value
 from clients import importing
 from clients.models import Client
+from clients.services import clients_set_portal_enabled
 from tests.factories import make_client
 from tests.helpers import client_form_data
 from tests.security.conftest import ADMIN, STAFF
@@ -133,12 +134,23 @@ def test_bulk_writes_and_imports_are_audited_per_client() -> None:
     ]
 
 
+def test_a_bulk_update_names_yes_and_no_in_german_and_leaves_out_bookkeeping() -> None:
+    client = make_client(number=1)
+    AuditEntry.objects.all().delete()
+
+    Client.objects.filter(pk=client.pk).update(receipt_sync_enabled=True, updated_at=timezone.now())
+
+    assert list(AuditEntry.objects.values_list("action", "detail")) == [
+        ("clients_bulk_changed", "Belegsynchronisation = ja")
+    ]
+
+
 def test_the_bulk_portal_action_is_audited_like_ticking_one_client() -> None:
     first, second = make_client(number=1), make_client(number=2)
     AuditEntry.objects.all().delete()
 
-    Client.objects.filter(pk__in=[first.pk, second.pk]).update(portal_enabled=True)
-    Client.objects.filter(pk=second.pk).update(portal_enabled=False)
+    clients_set_portal_enabled(client_ids=[first.pk, second.pk], enabled=True)
+    clients_set_portal_enabled(client_ids=[second.pk], enabled=False)
 
     assert list(AuditEntry.objects.order_by("id").values_list("action", "client_number")) == [
         ("portal_enabled", 1),
