@@ -4,10 +4,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from rzl_board import views
+from rzl_board.forms import LoginForm
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="clients:list", permanent=False), name="home"),
-    path("anmelden/", auth_views.LoginView.as_view(), name="login"),
+    path("anmelden/", auth_views.LoginView.as_view(form_class=LoginForm), name="login"),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", views.health, name="health"),
     path("klienten/", include("clients.urls")),

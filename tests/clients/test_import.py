@@ -142,6 +142,19 @@ def test_a_clean_file_needs_no_choice_and_is_imported_in_full(
     assert Client.objects.count() == 2
 
 
+def test_a_file_that_changes_nothing_says_so(staff_browser: BrowserClient) -> None:
+    staff_browser.post(_upload(staff_browser, _csv(*GOOD_ROWS)).redirect_chain[-1][0], {})
+
+    again = _upload(staff_browser, _csv(*GOOD_ROWS))
+
+    assert [row.action for row in again.context["plan"].rows] == ["unchanged", "unchanged"]
+    assert (
+        "Alle Zeilen entsprechen bereits den gespeicherten Klienten – es gibt nichts zu "
+        "importieren." in again.content.decode()
+    )
+    assert "Import bestätigen" not in again.content.decode()
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "cp1252"])
 def test_utf8_with_and_without_bom_and_windows_1252_keep_umlauts_and_sharp_s(
     encoding: str,

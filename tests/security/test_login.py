@@ -53,6 +53,17 @@ def test_a_correct_log_in_works_and_is_audited() -> None:
     ]
 
 
+def test_a_wrong_password_says_so_in_german() -> None:
+    make_user("mitarbeiter", STAFF, password=PASSWORD)
+
+    response = _log_in("mitarbeiter", "falsch", "10.0.0.1")
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [
+        "Benutzername oder Passwort ist falsch. Bitte achten Sie auf Groß- und Kleinschreibung."
+    ]
+
+
 def test_failed_log_ins_lock_the_user_name_from_every_address() -> None:
     make_user("mitarbeiter", STAFF, password=PASSWORD)
     statuses = [
