@@ -12,6 +12,7 @@ and kept in .env.local (untracked).
 
 import base64
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -94,6 +95,21 @@ def manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run([str(PYTHON), str(ROOT / "manage.py"), *args], check=True, env=env, cwd=ROOT)
 
 
+def service_password_stored(env: dict[str, str]) -> bool:
+    """Whether the Board has a service password (a later start needs no first step)."""
+    result = subprocess.run(
+        [str(PYTHON), str(ROOT / "manage.py"), "portal_status", "--json"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    try:
+        return json.loads(result.stdout)["status"] != "not_configured"
+    except (ValueError, KeyError):
+        return False
+
+
 def wait_for_http(url: str, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -121,8 +137,8 @@ def run_product() -> int:
             PORTAL_HOST,
             "--port",
             str(PORTAL_PORT),
-            "--password",
-            local["PORTAL_EMULATOR_PASSWORD"],
+            # The password comes from PORTAL_EMULATOR_PASSWORD in the environment: an
+            # argument would show in the process list.
             "--data",
             str(ROOT / "var" / "emulator.sqlite3"),
         ],
@@ -140,6 +156,13 @@ def run_product() -> int:
         )
         for name, args in commands.items()
     }
+    next_step = (
+        "  Das Service-Account Passwort ist im Board hinterlegt; der Funktionsstatus steht\n"
+        "  unter STAMM / Einstellungen / Klientenportal Synchronisation.\n"
+        if service_password_stored(env)
+        else "  Nächster Schritt: als kanzlei-admin anmelden, STAMM / Einstellungen /\n"
+        "  Klientenportal Synchronisation öffnen und das Service-Account Passwort eintragen.\n"
+    )
     web_url = f"http://{WEB_HOST}:{WEB_PORT}/"
     portal_url = f"http://{PORTAL_HOST}:{PORTAL_PORT}/"
     ready = wait_for_http(web_url + "health/", 30) and wait_for_http(portal_url, 30)
@@ -155,8 +178,7 @@ def run_product() -> int:
             f"  Mitarbeiter:                   mitarbeiter / {local['DEMO_STAFF_PASSWORD']}\n"
             f"  Service-Account Passwort:      {local['PORTAL_EMULATOR_PASSWORD']}\n"
             "\n"
-            "  Nächster Schritt: als kanzlei-admin anmelden, STAMM / Einstellungen /\n"
-            "  Klientenportal Synchronisation öffnen und das Service-Account Passwort eintragen.\n"
+            f"{next_step}"
             "  Beenden mit Strg+C.\n",
             flush=True,
         )

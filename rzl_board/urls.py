@@ -11,6 +11,7 @@ urlpatterns = [
     path("anmelden/", auth_views.LoginView.as_view(form_class=LoginForm), name="login"),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", views.health, name="health"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("klienten/", include("clients.urls")),
     path("stamm/einstellungen/klientenportal-synchronisation/", include("portalsync.urls")),
     path("aenderungsprotokoll/", include("audit.urls")),

@@ -44,6 +44,7 @@ EXPECTED = [
     Row("login", "get", 200, 200, 200, 200),
     Row("logout", "post", LOGIN, 302, 302, 302),
     Row("health", "get", 200, 200, 200, 200),
+    Row("favicon", "get", 302, 302, 302, 302),
     Row("clients:list", "get", LOGIN, 200, 200, 200),
     Row("clients:create", "get", LOGIN, 403, 200, 200),
     Row("clients:create", "post", LOGIN, 403, 200, 200),
