@@ -1,6 +1,7 @@
 """Read queries for clients."""
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import models
@@ -109,10 +110,32 @@ def filter_clients(
     return clients.order_by(order, "number")
 
 
-def portal_change_counts(*, client_ids: list[int], enabled: bool) -> tuple[int, int]:
-    """(selected clients that exist, those among them whose portal flag would change)."""
+@dataclass(frozen=True)
+class PortalChange:
+    """What ticking or unticking the portal flag of the selected clients would do."""
+
+    selected: int
+    affected: int
+    # The first affected clients by number, so the confirmation can name them.
+    examples: list[Client]
+
+    @property
+    def unaffected(self) -> int:
+        return self.selected - self.affected
+
+    @property
+    def more(self) -> int:
+        return self.affected - len(self.examples)
+
+
+def portal_change(*, client_ids: list[int], enabled: bool, examples: int = 10) -> PortalChange:
     selected = Client.objects.filter(pk__in=client_ids)
-    return selected.count(), selected.exclude(portal_enabled=enabled).count()
+    affected = selected.exclude(portal_enabled=enabled)
+    return PortalChange(
+        selected=selected.count(),
+        affected=affected.count(),
+        examples=list(affected.order_by("number").only("number", "short_name")[:examples]),
+    )
 
 
 def is_client_number(text: str) -> bool:

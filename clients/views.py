@@ -83,15 +83,10 @@ def client_bulk_portal(request: HttpRequest) -> HttpResponse:
         return redirect(_list_url(back))
     client_ids = form.cleaned_data["selected"]
     if "confirm" not in request.POST:
-        selected, affected = selectors.portal_change_counts(
-            client_ids=client_ids, enabled=form.enable
-        )
         context = {
             "form": form,
             "client_ids": client_ids,
-            "selected": selected,
-            "affected": affected,
-            "unaffected": selected - affected,
+            "change": selectors.portal_change(client_ids=client_ids, enabled=form.enable),
             "enable": form.enable,
             "back_fields": [
                 (name, request.POST[name]) for name in LIST_PARAMETERS if request.POST.get(name)

@@ -153,7 +153,25 @@ def test_the_bulk_action_asks_first_and_says_how_many_clients_change(
         "unverändert." in page
     )
     assert 'name="q" value="Klient"' in page
+    assert [f"{c.number} {c.short_name}" for c in response.context["change"].examples] == [
+        f"1 {first.short_name}",
+        f"2 {second.short_name}",
+    ]
+    assert f"<li>1 {first.short_name}</li><li>2 {second.short_name}</li>" in page
     assert Client.objects.filter(portal_enabled=True).count() == 1
+
+
+def test_the_bulk_confirmation_names_ten_clients_and_counts_the_rest(
+    staff_browser: BrowserClient,
+) -> None:
+    clients = [make_client(number=n) for n in range(1, 13)]
+
+    response = staff_browser.post(
+        "/klienten/klientenportal/", {"action": "enable", "selected": [c.pk for c in clients]}
+    )
+
+    assert [c.number for c in response.context["change"].examples] == list(range(1, 11))
+    assert '<li class="muted">und 2 weitere Klienten</li>' in response.content.decode()
 
 
 def test_the_bulk_action_without_selection_explains_what_to_do(
