@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from portalsync.emulator.store import ClientNotFound, InvalidListState, Store, normalize_portal_id
+from portalsync.emulator.store import ClientNotFound, InvalidListState, Store
+from portalsync.emulator.validation import normalize_portal_id
 
 # Rendering tens of thousands of rows helps nobody; the lists show the
 # first rows and say how many there are in total.

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from portalsync.emulator import pages
+from portalsync.emulator.decisions import WriteRequest, WriteResult
 from portalsync.emulator.faults import (
     FaultConfig,
     FaultConfigError,
@@ -35,14 +36,8 @@ from portalsync.emulator.faults import (
     RequestLog,
     RequestRecord,
 )
-from portalsync.emulator.store import (
-    ClientNotFound,
-    InvalidListState,
-    Store,
-    WriteRequest,
-    WriteResult,
-    normalize_portal_id,
-)
+from portalsync.emulator.store import ClientNotFound, InvalidListState, Store
+from portalsync.emulator.validation import normalize_portal_id
 
 logger = logging.getLogger("portalsync.emulator")
 

@@ -9,13 +9,9 @@ from typing import Any
 
 import pytest
 
-from portalsync.emulator.store import (
-    ClientNotFound,
-    InvalidListState,
-    Store,
-    WriteRequest,
-    validate_snapshot,
-)
+from portalsync.emulator.decisions import WriteRequest
+from portalsync.emulator.store import ClientNotFound, InvalidListState, Store
+from portalsync.emulator.validation import validate_snapshot
 from tests.emulator.helpers import ID_A, ID_B, expected_hash, snapshot
 
 
