@@ -93,7 +93,10 @@ def filter_clients(
     if portal_enabled is not None:
         clients = clients.filter(portal_enabled=portal_enabled)
     if sync == SyncFilter.NEVER:
-        clients = clients.filter(portal_enabled=True, sync_state__isnull=True)
+        # Enabled, but the portal has not received any version yet (waiting or failing).
+        clients = clients.filter(
+            Q(sync_state__isnull=True) | Q(sync_state__delivered_version=0), portal_enabled=True
+        )
     elif sync:
         clients = clients.filter(sync_state__status=sync)
     name = sort.removeprefix("-")
