@@ -1,6 +1,7 @@
 """Hardened settings: `check --deploy` is clean in production, security headers are set,
 templates need no inline script or style (the Content-Security-Policy forbids them)."""
 
+import logging
 import os
 import re
 import secrets
@@ -98,3 +99,23 @@ def test_no_template_has_inline_script_or_style() -> None:
             offending.append(template.relative_to(BASE_DIR).as_posix())
 
     assert offending == []
+
+
+def test_a_refused_page_is_logged_in_one_line_without_traceback(
+    staff_browser: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = staff_browser.get("/stamm/einstellungen/klientenportal-synchronisation/")
+
+    assert response.status_code == 403
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.getMessage() == (
+        "Forbidden (Permission denied): /stamm/einstellungen/klientenportal-synchronisation/"
+    )
+    [console] = [h for h in logging.getLogger().handlers if h.filters]
+    assert console.filter(record)
+    assert "\n" not in console.format(record)
+    assert console.format(record).endswith(
+        "WARNING django.request: Forbidden (Permission denied): "
+        "/stamm/einstellungen/klientenportal-synchronisation/"
+    )
