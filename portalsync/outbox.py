@@ -117,6 +117,23 @@ def mark_clients_changed(client_ids: Iterable[int], *, force: bool = False) -> i
     return marked + len(new_states)
 
 
+def mark_states_for_resend(state_ids: Iterable[int]) -> int:
+    """Send these clients' Board state again because the portal drifted from it.
+
+    Unlike mark_clients_changed this also re-sends unticked and deleted clients (their
+    inactive snapshot or tombstone), whose own later edits are not sent. Returns rows marked.
+    """
+    ids = list(state_ids)
+    if not ids:
+        return 0
+    states = SyncState.objects.filter(pk__in=ids)
+    marked = states.filter(client__portal_enabled=True).update(**_bump(enabled=True))
+    marked += states.exclude(client__portal_enabled=True).update(**_bump(enabled=False))
+    if marked:
+        request_kick()
+    return marked
+
+
 def mark_client_deleted(client: Client) -> None:
     """Keep what the portal needs to move a deleted client to "Inaktiv" (never delete remotely)."""
     state = SyncState.objects.filter(client_id=client.pk).first()

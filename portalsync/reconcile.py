@@ -9,6 +9,7 @@
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clients.models import Client
@@ -18,6 +19,7 @@ from portalsync.models import SyncState
 from portalsync.payload import client_snapshot, snapshot_hash
 
 CHUNK = 1000
+INACTIVE = "inactive"
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,14 @@ def reconcile_remote() -> ReconcileReport:
     except PortalError as exc:
         target.record_failure(exc, pause=isinstance(exc, (AuthError, UnreachableError)))
         return ReconcileReport(checked=0, marked=0, error=exc.message)
-    states = SyncState.objects.filter(client__isnull=False, delivered_version__gt=0).values_list(
-        "client_id", "portal_id", "delivered_hash", "delivered_version"
+    # Every client the portal has received, deleted ones (their tombstone) included.
+    states = (
+        SyncState.objects.filter(delivered_version__gt=0)
+        .filter(Q(client__isnull=False) | Q(tombstone__isnull=False))
+        .values_list("pk", "portal_id", "delivered_hash", "delivered_version", "enabled")
     )
     drifted = []
-    for client_id, portal_id, delivered_hash, delivered_version in states.iterator(
+    for state_id, portal_id, delivered_hash, delivered_version, enabled in states.iterator(
         chunk_size=CHUNK
     ):
         item = remote.get(str(portal_id))
@@ -80,9 +85,11 @@ def reconcile_remote() -> ReconcileReport:
             item is None
             or item.get("content_hash") != delivered_hash
             or item.get("version") != delivered_version
+            # The list is the portal's own, but only an unticked client belongs in „Inaktiv“.
+            or (item.get("list_state") == INACTIVE) == enabled
         ):
-            drifted.append(client_id)
+            drifted.append(state_id)
     with transaction.atomic():
         # A re-mark raises the version above the portal's, so the Board's state wins.
-        marked = outbox.mark_clients_changed(drifted) if drifted else 0
+        marked = outbox.mark_states_for_resend(drifted)
     return ReconcileReport(checked=len(remote), marked=marked)

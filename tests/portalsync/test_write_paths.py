@@ -114,6 +114,35 @@ def test_drift_on_the_portal_is_repaired_in_one_run(connected_portal: EmulatorSe
     assert reconcile.reconcile_remote().marked == 0
 
 
+def test_drift_of_unticked_deleted_and_listed_clients_is_repaired(
+    connected_portal: EmulatorServer,
+) -> None:
+    unticked, deleted, hidden = (make_client(portal_enabled=True) for _ in range(3))
+    unticked.portal_enabled = False
+    unticked.save()
+    deleted_id = str(SyncState.objects.get(client=deleted).portal_id)
+    deleted.delete()
+    hidden_id = str(SyncState.objects.get(client=hidden).portal_id)
+    unticked_id = str(SyncState.objects.get(client=unticked).portal_id)
+    # A portal user re-activates the two inactive clients and hides the active one.
+    connected_portal.store.tamper(unticked_id, portal_enabled=True, list_state="created")
+    connected_portal.store.tamper(deleted_id, portal_enabled=True, list_state="created")
+    connected_portal.store.tamper(hidden_id, list_state="inactive")
+
+    report = reconcile.reconcile_remote()
+    engine.drain()
+
+    assert (report.checked, report.marked) == (3, 3)
+    assert [
+        (
+            connected_portal.store.get(portal_id)["portal_enabled"],
+            connected_portal.store.get(portal_id)["list_state"],
+        )
+        for portal_id in (unticked_id, deleted_id, hidden_id)
+    ] == [(False, "inactive"), (False, "inactive"), (True, "offered")]
+    assert reconcile.reconcile_remote().marked == 0
+
+
 def test_reconcile_command_reports_how_many_were_repaired(
     connected_portal: EmulatorServer,
 ) -> None:
