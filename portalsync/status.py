@@ -52,6 +52,7 @@ class FunctionStatus:
     last_heartbeat_at: datetime | None
     paused_until: datetime | None
     health_checked_at: datetime | None
+    at: datetime  # when the status was taken
 
     @property
     def label(self) -> str:
@@ -60,6 +61,23 @@ class FunctionStatus:
     @property
     def is_active(self) -> bool:
         return self.code == Code.ACTIVE
+
+    @property
+    def transfer(self) -> str:
+        """Whether clients are being sent now (the „Übertragung“ line), and if not, why."""
+        if self.code == Code.NOT_CONFIGURED:
+            return _("angehalten, bis die Verbindung eingerichtet ist")
+        if self.code == Code.WORKER_DOWN:
+            return _("angehalten – der Hintergrunddienst läuft nicht")
+        if self.paused_until is None:
+            return _("läuft")
+        if self.paused_until > self.at:
+            text = _("pausiert, nächster Versuch um %(time)s") % {
+                "time": timezone.localtime(self.paused_until).strftime("%H:%M:%S")
+            }
+        else:
+            text = _("pausiert, die Verbindung wird beim nächsten Durchlauf geprüft")
+        return f"{text} – {self.detail}" if self.detail else text
 
 
 def sync_counts() -> SyncCounts:
@@ -89,6 +107,7 @@ def function_status(
         last_heartbeat_at=heartbeat,
         paused_until=conn.paused_until if conn.is_paused else None,
         health_checked_at=conn.health_checked_at,
+        at=now,
     )
 
 
@@ -101,12 +120,19 @@ def _classify(
         crypto.decrypt(conn.password_encrypted)
     except crypto.EncryptionKeyError as exc:
         return Code.NOT_CONFIGURED, str(exc)
-    if conn.health == PortalConnection.Health.AUTH_FAILED:
-        return Code.AUTH_FAILED, conn.health_detail
-    if conn.health == PortalConnection.Health.UNREACHABLE:
-        return Code.UNREACHABLE, conn.health_detail
     stale_after = timedelta(seconds=settings.PORTALSYNC_HEARTBEAT_STALE_SECONDS)
-    if heartbeat is None or now - heartbeat > stale_after:
+    worker_down = heartbeat is None or now - heartbeat > stale_after
+    # The worker is what re-checks the portal: without it, an old verdict is out of date
+    # (the portal may long be back), and the missing worker is the news.
+    verdict_is_current = (
+        conn.health_checked_at is not None and now - conn.health_checked_at <= stale_after
+    )
+    if not worker_down or verdict_is_current:
+        if conn.health == PortalConnection.Health.AUTH_FAILED:
+            return Code.AUTH_FAILED, conn.health_detail
+        if conn.health == PortalConnection.Health.UNREACHABLE:
+            return Code.UNREACHABLE, conn.health_detail
+    if worker_down:
         return Code.WORKER_DOWN, _(
             "Seit über %(minutes)d Minuten kein Lebenszeichen des Hintergrunddienstes (qcluster)."
         ) % {"minutes": round(stale_after.total_seconds() / 60)}

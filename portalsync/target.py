@@ -44,10 +44,14 @@ def record_healthy(*, pushed: bool) -> None:
     PortalConnection.objects.filter(pk=1).update(**updates)
 
 
-def record_failure(error: PortalError, *, pause: bool) -> None:
-    """Remember why the portal failed; with `pause`, stop sending for a while."""
-    if error.http_status == 429:
-        return  # throttling is the portal working as intended, not an outage
+def record_failure(error: PortalError, *, pause: bool, throttling_counts: bool = False) -> None:
+    """Remember why the portal failed; with `pause`, stop sending for a while.
+
+    A 429 answer to a push is the portal working as intended (the client backs off), not
+    an outage; only with `throttling_counts` (a connection check) is it recorded.
+    """
+    if error.http_status == 429 and not throttling_counts:
+        return
     now = timezone.now()
     health = Health.AUTH_FAILED if isinstance(error, AuthError) else Health.UNREACHABLE
     PortalConnection.objects.filter(pk=1).update(
@@ -76,7 +80,8 @@ def check_connection() -> PortalConnection:
         except (AuthError, UnreachableError) as exc:
             record_failure(exc, pause=True)
         except PortalError as exc:
-            record_failure(exc, pause=False)
+            # A throttled check has not shown that the portal works: say so, do not pause.
+            record_failure(exc, pause=False, throttling_counts=True)
         else:
             record_healthy(pushed=False)
             if not was_healthy:

@@ -7,9 +7,9 @@ from django.test import Client as BrowserClient
 from django.utils import timezone
 
 from clients.models import Client
-from portalsync import engine
+from portalsync import engine, target
 from portalsync.emulator import EmulatorServer
-from portalsync.models import SyncState, WorkerHeartbeat
+from portalsync.models import PortalConnection, SyncState, WorkerHeartbeat
 from portalsync.status import Code, function_status
 from tests.conftest import PORTAL_PASSWORD
 from tests.factories import make_client, make_user
@@ -207,6 +207,57 @@ def test_stale_heartbeat_shows_worker_not_running(connected_portal: EmulatorServ
     status = function_status()
 
     assert (status.code, status.label) == (Code.WORKER_DOWN, "Hintergrunddienst läuft nicht")
+
+
+def test_a_throttled_connection_check_is_not_reported_as_working(
+    connected_portal: EmulatorServer,
+) -> None:
+    connected_portal.faults.throttle_rate = 1.0
+
+    connection = target.check_connection()
+
+    assert (connection.health, connection.health_detail, connection.is_paused) == (
+        "unreachable",
+        "Das Portal drosselt die Anfragen.",
+        False,
+    )
+    assert function_status().code == Code.UNREACHABLE
+
+
+def test_an_old_outage_verdict_gives_way_to_the_stopped_worker(
+    connected_portal: EmulatorServer,
+) -> None:
+    long_ago = timezone.now() - timedelta(minutes=3)
+    WorkerHeartbeat.objects.update(beat_at=long_ago)
+    connected_portal.stop()
+    target.check_connection()  # e.g. „Verbindung prüfen“ in the browser
+
+    just_checked = function_status()
+    paused_until = timezone.localtime(PortalConnection.load().paused_until)
+    PortalConnection.objects.update(health_checked_at=long_ago, paused_until=long_ago)
+    nobody_rechecked = function_status()
+
+    assert (just_checked.code, just_checked.transfer) == (
+        Code.UNREACHABLE,
+        f"pausiert, nächster Versuch um {paused_until:%H:%M:%S} – Das Portal ist nicht erreichbar.",
+    )
+    assert (nobody_rechecked.code, nobody_rechecked.transfer) == (
+        Code.WORKER_DOWN,
+        "angehalten – der Hintergrunddienst läuft nicht",
+    )
+
+
+def test_a_pause_that_is_over_says_the_next_run_checks_again(
+    connected_portal: EmulatorServer,
+) -> None:
+    connected_portal.stop()
+    target.check_connection()
+    PortalConnection.objects.update(paused_until=timezone.now() - timedelta(seconds=1))
+
+    assert function_status().transfer == (
+        "pausiert, die Verbindung wird beim nächsten Durchlauf geprüft – "
+        "Das Portal ist nicht erreichbar."
+    )
 
 
 def test_portal_recovers_after_outage_within_the_pause(

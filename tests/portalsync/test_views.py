@@ -139,4 +139,4 @@ def test_settings_page_without_password_says_the_transfer_waits_for_it(
     page = admin_browser.get(SETTINGS_URL).content.decode()
 
     assert 'data-status="not_configured">Nicht eingerichtet<' in page
-    assert '<dd data-paused="0">wartet auf das Service-Account Passwort</dd>' in page
+    assert '<dd data-paused="0">angehalten, bis die Verbindung eingerichtet ist</dd>' in page
