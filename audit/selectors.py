@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from clients.selectors import is_client_number
 
 
 def audit_entries(
@@ -27,7 +28,7 @@ def audit_entries(
     client = client.strip()
     if client:
         condition = Q(client_name__icontains=client)
-        if client.isdigit():
+        if is_client_number(client):
             condition |= Q(client_number=int(client))
         entries = entries.filter(condition)
     if date_from is not None:

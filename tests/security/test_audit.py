@@ -253,6 +253,24 @@ def test_the_audit_page_filters_by_user_action_client_and_date(browser_for: Any)
     assert shown(von="kein Datum", klient="27") == ["client_created mitarbeiter 27"]
 
 
+def test_the_audit_page_refuses_far_away_days_and_odd_digits_without_error(
+    browser_for: Any,
+) -> None:
+    browser = browser_for(ADMIN)
+    make_client(number=2, short_name="Zwei")
+
+    far = browser.get(reverse("audit:log"), {"von": "0001-01-01", "bis": "9999-12-31"})
+    superscript = browser.get(reverse("audit:log"), {"klient": "²"})
+
+    assert (far.status_code, superscript.status_code) == (200, 200)
+    assert far.context["form"].errors == {
+        "von": ["Bitte ein Datum ab dem 1.1.2000 angeben."],
+        "bis": ["Bitte ein Datum bis zum 31.12.2999 angeben."],
+    }
+    assert len(far.context["page"]) == AuditEntry.objects.count()
+    assert list(superscript.context["page"]) == []
+
+
 def test_the_audit_page_shows_changes_in_german(browser_for: Any) -> None:
     client = make_client(number=27, name="Huber GmbH")
     with acting(label="Import"):
