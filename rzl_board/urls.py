@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "rzl_board.views.bad_request"
 handler403 = "rzl_board.views.permission_denied"
 handler404 = "rzl_board.views.page_not_found"
 handler500 = "rzl_board.views.server_error"

@@ -24,6 +24,11 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return redirect(static("favicon.svg"))
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # Standalone page: a request refused for its Host header must not build links from it.
+    return render(request, "400.html", status=400)
+
+
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "403.html", status=403)
 

@@ -119,3 +119,18 @@ def test_a_refused_page_is_logged_in_one_line_without_traceback(
         "WARNING django.request: Forbidden (Permission denied): "
         "/stamm/einstellungen/klientenportal-synchronisation/"
     )
+
+
+def test_a_request_for_another_host_gets_a_german_page() -> None:
+    response = BrowserClient(HTTP_HOST="fremd.example").get("/anmelden/")
+
+    assert response.status_code == 400
+    assert "<h1>Ungültige Anfrage</h1>" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_opening_the_address_of_a_button_explains_itself(staff_browser: Any) -> None:
+    response = staff_browser.get("/abmelden/")
+
+    assert (response.status_code, response["Allow"]) == (405, "POST, OPTIONS")
+    assert "<h1>Aktion nicht möglich</h1>" in response.content.decode()
