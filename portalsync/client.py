@@ -145,11 +145,17 @@ def _format_error(body: dict[str, Any]) -> str:
     message = str(body.get("error") or "")
     fields = body.get("fields")
     if isinstance(fields, dict) and fields:
-        details = "; ".join(
-            f"{name}: {' '.join(map(str, errors)) if isinstance(errors, list) else errors}"
-            for name, errors in fields.items()
-        )
-        message = f"{message} ({details})" if message else details
+        parts = []
+        for name, errors in fields.items():
+            text = " ".join(map(str, errors)) if isinstance(errors, list) else str(errors)
+            if name == "__all__":  # errors of the whole record: no field to name
+                if text != message:
+                    parts.append(text)
+            else:
+                parts.append(f"{name}: {text}")
+        details = "; ".join(parts)
+        if details:
+            message = f"{message} ({details})" if message else details
     return message[:1000]
 
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from portalsync import crypto
 from portalsync.models import PortalConnection, SyncState, WorkerHeartbeat
@@ -137,9 +137,11 @@ def _classify(
             "Seit über %(minutes)d Minuten kein Lebenszeichen des Hintergrunddienstes (qcluster)."
         ) % {"minutes": round(stale_after.total_seconds() / 60)}
     if counts.failed:
-        return Code.DEGRADED, _("%(count)d Klienten konnten nicht übertragen werden.") % {
-            "count": counts.failed
-        }
+        return Code.DEGRADED, ngettext(
+            "%(count)d Klient konnte nicht übertragen werden.",
+            "%(count)d Klienten konnten nicht übertragen werden.",
+            counts.failed,
+        ) % {"count": counts.failed}
     warn_after = timedelta(seconds=settings.PORTALSYNC_PENDING_WARN_SECONDS)
     if counts.oldest_pending_since and now - counts.oldest_pending_since > warn_after:
         return Code.DEGRADED, _(

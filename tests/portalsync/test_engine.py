@@ -13,6 +13,7 @@ from portalsync import engine, services
 from portalsync.client import PushResult
 from portalsync.emulator import EmulatorServer
 from portalsync.models import PortalConnection, SyncAttempt, SyncState
+from portalsync.status import function_status
 from tests.conftest import PORTAL_PASSWORD
 from tests.factories import make_client
 
@@ -96,11 +97,13 @@ def test_a_rejected_client_shows_the_portal_message_and_does_not_hold_up_others(
 
     bad_state = _state(bad)
     assert bad_state.status == SyncState.Status.FAILED
-    assert bad_state.last_error == (
-        "Name enthält ein Steuerzeichen. (__all__: Name enthält ein Steuerzeichen.)"
-    )
+    assert bad_state.last_error == "Name enthält ein Steuerzeichen."
     assert bad_state.last_http_status == 422
     assert _state(good).status == SyncState.Status.SYNCED
+    assert (function_status().label, function_status().detail) == (
+        "Eingeschränkt",
+        "1 Klient konnte nicht übertragen werden.",
+    )
 
 
 def test_a_failed_client_is_re_armed_by_the_next_edit(connected_portal: EmulatorServer) -> None:
