@@ -78,3 +78,18 @@ def test_portal_sync_all_sends_every_enabled_client_again(
     assert sorted(
         SyncState.objects.filter(client__in=clients).values_list("delivered_version", flat=True)
     ) == [2, 2, 2]
+
+
+def test_portal_password_refuses_input_that_is_not_utf8(
+    monkeypatch: pytest.MonkeyPatch, emulator: EmulatorServer
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"Gr\xfc\xdfe\n")))
+
+    with pytest.raises(CommandError) as error:
+        call_command("portal_password")
+
+    assert str(error.value) == (
+        "Das Passwort ist kein UTF-8-Text; bitte die Eingabe in UTF-8 übergeben. "
+        "Nichts wurde geändert."
+    )
+    assert not PortalConnection.load().has_password

@@ -20,7 +20,7 @@ class Command(BaseCommand):
         if sys.stdin.isatty():
             self.stderr.write("Service-Account Passwort eingeben, mit Enter abschließen:")
         # Only the line break is removed: spaces may belong to the password.
-        password = sys.stdin.readline().rstrip("\r\n")
+        password = _read_line().rstrip("\r\n")
         if not password:
             raise CommandError("Es wurde kein Passwort eingegeben; nichts wurde geändert.")
         try:
@@ -36,3 +36,19 @@ class Command(BaseCommand):
                 f"Verbindung zum Klientenportal: {connection.get_health_display()}. "
                 f"{connection.health_detail}".strip()
             )
+
+
+@sensitive_variables("line")
+def _read_line() -> str:
+    """One line of standard input as UTF-8, whatever the terminal's locale says."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # already text (e.g. io.StringIO)
+        return sys.stdin.readline()
+    line = stream.readline()
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CommandError(
+            "Das Passwort ist kein UTF-8-Text; bitte die Eingabe in UTF-8 übergeben. "
+            "Nichts wurde geändert."
+        ) from exc
