@@ -1,3 +1,5 @@
+import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,14 +15,23 @@ PORTAL_PASSWORD = "Portal-Geheimnis-2026"
 
 
 @pytest.fixture
-def emulator(settings: Any) -> Iterator[EmulatorServer]:
-    """The portal emulator over real HTTP on loopback, with a service password set."""
+def emulator(settings: Any, record_property: Any) -> Iterator[EmulatorServer]:
+    """The portal emulator over real HTTP on loopback, with a service password set.
+
+    After the test, what the portal saw is recorded as test properties (requests by
+    outcome, test duration), so `--junitxml` reports carry each scenario's figures.
+    """
     server = EmulatorServer(
         host="127.0.0.1", port=0, data_path=":memory:", password=PORTAL_PASSWORD
     )
     server.start()
     settings.PORTAL_URL = server.url
+    started = time.monotonic()
     yield server
+    record_property("test_seconds", round(time.monotonic() - started, 2))
+    outcomes = Counter(record["outcome"] for record in server.requests_log)
+    record_property("portal_requests", sum(outcomes.values()))
+    record_property("portal_outcomes", dict(sorted(outcomes.items())))
     server.stop()
 
 
