@@ -1,10 +1,12 @@
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from clients import validators
+from clients.display import written_value
 from clients.enums import LegalForm
 from clients.importing import MAX_FILE_BYTES
 from clients.models import CHECKED_FIELDS, Client
@@ -39,12 +41,39 @@ TABS = (
 )
 
 
+class ClientNumberField(forms.IntegerField):
+    """Klientennummer as typed: digits 0-9 only (int() would read "١٢٣" as 123)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.update(min_value=1, max_value=validators.MAX_CLIENT_NUMBER)
+        super().__init__(**kwargs)
+        self.error_messages.update(NUMBER_MESSAGES)
+
+    def to_python(self, value: Any) -> int | None:
+        text = "" if value in self.empty_values else str(value).strip()
+        if text and not validators.is_ascii_digits(text):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(text)
+
+
+NUMBER_MESSAGES = {
+    "invalid": _("Die Klientennummer besteht nur aus Ziffern, z. B. 127."),
+    "min_value": _("Die Klientennummer ist mindestens 1."),
+    "max_value": _("Die Klientennummer hat höchstens neun Stellen."),
+}
+
+
 class ClientForm(forms.ModelForm):
     """The client's master data. Rules live in clients.validators; shown in written form."""
+
+    # When the editor loaded the client (its updated_at): a save by someone else since
+    # then is reported instead of being overwritten.
+    loaded_at = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Client
         fields = [name for _key, _title, names in TABS for name in names]
+        field_classes = {"number": ClientNumberField}
         widgets = {
             # Text, not type=number: a browser silently drops what a number field cannot
             # hold ("12ab" becomes 12), so a typo would renumber the client unseen.
@@ -74,6 +103,8 @@ class ClientForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["loaded_at"] = self.instance.updated_at.isoformat()
         # Show stored numbers the way they are usually written; typed input stays as typed.
         if not self.is_bound:
             for name in validators.FORMATTERS:
@@ -93,6 +124,46 @@ class ClientForm(forms.ModelForm):
             for name, errors in exc.error_dict.items():
                 self.add_error(name, errors)
         return cleaned_data
+
+    def client_values(self, *, changed_only: bool = False) -> dict[str, Any]:
+        """The cleaned master data (all fields, or those the user changed)."""
+        names = self.changed_data if changed_only else self._meta.fields
+        return {name: self.cleaned_data[name] for name in names if name in self._meta.fields}
+
+    @property
+    def has_field_errors(self) -> bool:
+        return any(name != NON_FIELD_ERRORS for name in self.errors)
+
+    def loaded_version(self) -> datetime | None:
+        """The updated_at the editor saw; None when the form did not say (no check).
+
+        A value that is not a timestamp was tampered with: it can match no save."""
+        text = self.cleaned_data.get("loaded_at") or ""
+        if not text:
+            return None
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            return datetime.min.replace(tzinfo=UTC)
+
+    def report_changed_meanwhile(self, current: Client) -> None:
+        """Tell what someone else saved in the meantime; the next save takes this input."""
+        stored = [
+            f"{self[name].label} „{written_value(name, getattr(current, name))}“"
+            for name in self._meta.fields
+            if getattr(current, name) != self.cleaned_data.get(name)
+        ]
+        self.add_error(
+            None,
+            _(
+                "Dieser Klient wurde inzwischen von jemand anderem geändert. Jetzt "
+                "gespeichert ist abweichend von Ihrer Eingabe: %(stored)s. Ihre Eingaben "
+                "stehen unten; prüfen Sie sie und speichern Sie erneut, um sie zu übernehmen."
+            )
+            % {"stored": "; ".join(stored)},
+        )
+        self.data = self.data.copy()
+        self.data[self.add_prefix("loaded_at")] = current.updated_at.isoformat()
 
     def field_warnings(self) -> dict[str, list[str]]:
         """Hints on the stored client, by field (none while the user is correcting input)."""
@@ -183,7 +254,11 @@ class BulkPortalForm(forms.Form):
 
     def clean_selected(self) -> list[int]:
         values = self.cleaned_data["selected"]
-        if not isinstance(values, list) or not all(str(value).isdigit() for value in values):
+        # Ids as the list renders them; anything else (or a number no id can reach) is
+        # a tampered or stale form.
+        if not isinstance(values, list) or not all(
+            validators.is_ascii_digits(value) and len(value) <= 18 for value in values
+        ):
             raise ValidationError(_("Die Auswahl ist ungültig. Bitte wählen Sie erneut aus."))
         return sorted({int(value) for value in values})
 

@@ -249,6 +249,10 @@ class _RowReader:
         values: dict[str, Any] = {}
         for name, raw in cells.items():
             text = unescape_cell(raw.strip())
+            if "\x00" in text:
+                # As the form refuses it: PostgreSQL cannot store it, pages cannot show it.
+                row.add_error(name, _("Nullzeichen sind nicht erlaubt."))
+                continue
             try:
                 values[name] = self._value(name, text)
             except ValueError as exc:
@@ -259,8 +263,11 @@ class _RowReader:
         if name == "number":
             if not text:
                 return None
-            if not text.isdigit() or int(text) < 1:
-                raise ValueError(_("Die Klientennummer ist eine ganze Zahl ab 1."))
+            if (
+                not validators.is_ascii_digits(text)
+                or not 1 <= int(text) <= validators.MAX_CLIENT_NUMBER
+            ):
+                raise ValueError(_("Die Klientennummer ist eine ganze Zahl von 1 bis 999999999."))
             return int(text)
         if name in DATE_FIELDS:
             if not text:

@@ -4,7 +4,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -63,7 +63,7 @@ class Client(models.Model):
     number = models.PositiveIntegerField(
         _("Klientennummer"),
         unique=True,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(validators.MAX_CLIENT_NUMBER)],
         error_messages={"unique": _("Diese Klientennummer ist bereits vergeben.")},
     )
     short_name = models.CharField(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.collation import german
 from clients.enums import LegalForm
 from clients.models import Client
+from clients.validators import is_ascii_digits
 
 # Columns the client list can be sorted by (prefix "-" for descending).
 SORT_FIELDS = ("number", "short_name", "name", "legal_form", "client_since")
@@ -143,4 +144,4 @@ def portal_change(*, client_ids: list[int], enabled: bool, examples: int = 10) -
 
 def is_client_number(text: str) -> bool:
     """ASCII digits only and short enough for the number column (no "²", no overflow)."""
-    return text.isascii() and text.isdigit() and len(text) <= 10
+    return is_ascii_digits(text) and len(text) <= 10

@@ -1,7 +1,7 @@
 """Write actions on clients, one transaction each. The sync outbox follows via post_save
 for single saves and via clients_bulk_changed for bulk writes."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -24,17 +24,37 @@ def client_create(*, data: dict[str, Any], user: AbstractBaseUser | None = None)
     return client
 
 
+class ClientChangedMeanwhile(Exception):
+    """Someone saved the client after the editor loaded it; `current` is the stored row."""
+
+    def __init__(self, current: Client) -> None:
+        super().__init__(current.pk)
+        self.current = current
+
+
 @transaction.atomic
 def client_update(
-    *, client: Client, data: dict[str, Any], user: AbstractBaseUser | None = None
+    *,
+    client: Client,
+    data: dict[str, Any],
+    user: AbstractBaseUser | None = None,
+    loaded_at: datetime | None = None,
 ) -> Client:
     """Apply the values in `data` that differ from `client` and save only those.
 
     Nothing to change is a no-op: nothing is saved, so nothing is sent to the portal.
+    `loaded_at` is the `updated_at` the editor saw; if the client was saved since,
+    ClientChangedMeanwhile is raised and nothing is written (no silent lost update).
+    None skips that check.
     """
     data = {name: value for name, value in data.items() if getattr(client, name) != value}
     if not data:
         return client
+    if loaded_at is not None:
+        # The row lock makes the check and the write one step for concurrent editors.
+        current = Client.objects.select_for_update().get(pk=client.pk)
+        if current.updated_at != loaded_at:
+            raise ClientChangedMeanwhile(current)
     for name, value in data.items():
         setattr(client, name, value)
     client.full_clean()

@@ -35,6 +35,15 @@ def _compact(value: str) -> str:
     return _SEPARATORS.sub("", value)
 
 
+# Nine digits: fits the integer column of every database (PostgreSQL's ends at 2,147,483,647).
+MAX_CLIENT_NUMBER = 999_999_999
+
+
+def is_ascii_digits(text: str) -> bool:
+    """Only 0-9: str.isdigit() also accepts "²" and "١", which int() refuses or misreads."""
+    return text.isascii() and text.isdigit()
+
+
 # --- UID-Nummer -------------------------------------------------------------------------
 
 
@@ -46,9 +55,9 @@ def clean_vat_id(value: str) -> str:
     number = _compact(value).upper()
     if not number:
         return ""
-    if number.isdigit() and len(number) == 8:
+    if is_ascii_digits(number) and len(number) == 8:
         number = "ATU" + number
-    elif number.startswith("U") and number[1:].isdigit():
+    elif number.startswith("U") and is_ascii_digits(number[1:]):
         number = "AT" + number
     if number.startswith("AT"):
         try:
@@ -100,7 +109,7 @@ def clean_tax_number(value: str) -> str:
     number = _compact(value)
     if not number:
         return ""
-    if not number.isdigit():
+    if not is_ascii_digits(number):
         raise ValidationError(
             _(
                 "Die Steuernummer enthält nur Ziffern und die üblichen Trennzeichen, "
@@ -133,7 +142,7 @@ def clean_tax_number(value: str) -> str:
 
 
 def format_tax_number(value: str) -> str:
-    if len(value) == 9 and value.isdigit():
+    if len(value) == 9 and is_ascii_digits(value):
         return tin.format(value)
     return value
 
@@ -146,7 +155,7 @@ def tax_office(number: str) -> str:
 
 # --- Firmenbuchnummer -------------------------------------------------------------------
 
-_FN_PATTERN = re.compile(r"0*(\d{1,6})([a-z])")
+_FN_PATTERN = re.compile(r"0*([0-9]{1,6})([a-z])")
 _FN_WEIGHTS = (6, 4, 14, 15, 10, 1)
 _FN_LETTERS = "abdfghikmpstvwxyz"
 
@@ -236,7 +245,7 @@ def clean_bic(value: str) -> str:
 
 # --- Address and contact ----------------------------------------------------------------
 
-_AT_POSTCODE = re.compile(r"(?:AT?-?)?(\d+)")
+_AT_POSTCODE = re.compile(r"(?:AT?-?)?([0-9]+)")
 
 
 @lru_cache(maxsize=4096)
@@ -300,7 +309,7 @@ def clean_phone(value: str, country: str) -> str:
     if not text:
         return ""
     number = _PHONE_FILLERS.sub("", text)
-    if not re.fullmatch(r"\+?\d+", number):
+    if not re.fullmatch(r"\+?[0-9]+", number):
         raise _invalid_phone()
     if number.startswith("00"):
         number = "+" + number[2:]
@@ -322,7 +331,7 @@ def clean_phone(value: str, country: str) -> str:
             ),
             code="area_code",
         )
-    if not re.fullmatch(r"\+[1-9]\d{6,14}", number):
+    if not re.fullmatch(r"\+[1-9][0-9]{6,14}", number):
         raise _invalid_phone()
     return number
 
@@ -352,7 +361,7 @@ def clean_gln(value: str) -> str:
     number = _compact(value)
     if not number:
         return ""
-    if len(number) != 13 or not number.isdigit():
+    if len(number) != 13 or not is_ascii_digits(number):
         raise ValidationError(_("Die GLN besteht aus 13 Ziffern."), code="invalid")
     if not ean.is_valid(number):
         raise ValidationError(
@@ -370,7 +379,7 @@ def clean_zvr_number(value: str) -> str:
     number = _compact(_ZVR_PREFIX.sub("", value.strip()))
     if not number:
         return ""
-    if not number.isdigit() or len(number) > 9:
+    if not is_ascii_digits(number) or len(number) > 9:
         raise ValidationError(
             _("Die ZVR-Zahl besteht aus bis zu neun Ziffern, z. B. 123456789."), code="invalid"
         )
@@ -530,7 +539,7 @@ def client_warnings(values: Mapping[str, Any]) -> list[FieldWarning]:
             )
         )
     tax_number = values.get("tax_number") or ""
-    if len(tax_number) == 9 and tax_number.isdigit() and not tax_office(tax_number):
+    if len(tax_number) == 9 and is_ascii_digits(tax_number) and not tax_office(tax_number):
         warnings.append(
             FieldWarning(
                 "tax_number",

@@ -117,9 +117,13 @@ def _save(request: HttpRequest, form: ClientForm, client: Client | None) -> Clie
     """Run the service; turn a late validation or uniqueness failure into form errors."""
     try:
         if client is None:
-            return services.client_create(data=form.cleaned_data, user=request.user)
-        data = {name: form.cleaned_data[name] for name in form.changed_data}
-        return services.client_update(client=client, data=data, user=request.user)
+            return services.client_create(data=form.client_values(), user=request.user)
+        data = form.client_values(changed_only=True)
+        return services.client_update(
+            client=client, data=data, user=request.user, loaded_at=form.loaded_version()
+        )
+    except services.ClientChangedMeanwhile as exc:
+        form.report_changed_meanwhile(exc.current)
     except ValidationError as exc:
         form.add_error(None, exc)
     except IntegrityError:

@@ -403,3 +403,22 @@ def test_imported_clients_with_the_portal_flag_reach_the_portal(
         (27, "Streicher Stefan", "offered"),
         (29, "Müller & Söhne GmbH", "offered"),
     ]
+
+
+@pytest.mark.parametrize("number", ["1" + "0" * 30, "1000000000", "²", "١٢", "0"])
+def test_a_number_outside_one_to_nine_digits_is_an_error_of_its_row(number: str) -> None:
+    plan = importing.plan_import(_csv(f"{number};A;A;GmbH;;1010;Wien", GOOD_ROWS[0]))
+
+    assert [row.action for row in plan.rows] == ["error", "create"]
+    assert plan.rows[0].errors == [
+        ("Klientennummer", "Die Klientennummer ist eine ganze Zahl von 1 bis 999999999.")
+    ]
+
+
+def test_a_null_character_in_a_cell_is_an_error_of_its_row() -> None:
+    # Two hundred rows first: a NUL within the first 4 KB would mean a binary file.
+    rows = [f"{n};K{n};Klient {n};GmbH;;1010;Wien" for n in range(1, 201)]
+    plan = importing.plan_import(_csv(*rows, "201;N\x00ul;Nul;GmbH;;1010;Wien"))
+
+    assert [row.action for row in plan.rows] == ["create"] * 200 + ["error"]
+    assert plan.rows[200].errors == [("Kurzbezeichnung", "Nullzeichen sind nicht erlaubt.")]

@@ -247,3 +247,17 @@ def test_names_sort_in_german_alphabetical_order(staff_browser: Any) -> None:
         "RZL",
         "Zürcher",
     ]
+
+
+@pytest.mark.parametrize("selected", ["1" + "0" * 30, "²", "١", "-3", "abc"])
+def test_a_tampered_bulk_selection_is_refused_with_a_message(
+    staff_browser: BrowserClient, selected: str
+) -> None:
+    response = staff_browser.post(
+        "/klienten/klientenportal/",
+        {"action": "enable", "selected": [selected], "confirm": "1"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Die Auswahl ist ungültig. Bitte wählen Sie erneut aus." in response.content.decode()

@@ -356,3 +356,21 @@ def test_sole_trader_and_complete_company_get_no_warning() -> None:
         )
         == []
     )
+
+
+@pytest.mark.parametrize(
+    ("clean", "typed"),
+    [
+        (validators.clean_vat_id, "²²²²²²²²"),
+        (validators.clean_tax_number, "²²²²²²²²²"),
+        (validators.clean_tax_number, "٥٩١١٩٩٠١٣"),
+        (validators.clean_company_register_number, "FN ١٢٢١١٩m"),
+        (lambda value: validators.clean_postcode(value, "AT"), "١٠١٠"),
+        (lambda value: validators.clean_phone(value, "AT"), "٠١ ٢٣٤ ٥٦ ٧٨"),
+        (validators.clean_gln, "٤" * 13),
+        (validators.clean_zvr_number, "١٢٣٤٥٦٧٨٩"),
+    ],
+)
+def test_digits_other_than_0_to_9_are_refused_not_misread(clean: object, typed: str) -> None:
+    with pytest.raises(ValidationError):
+        clean(typed)  # type: ignore[operator]

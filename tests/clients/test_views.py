@@ -71,7 +71,9 @@ def test_a_number_with_letters_is_refused_and_shown_as_typed(
 ) -> None:
     response = staff_browser.post("/klienten/neu/", _new_client_data(number="12ab"))
 
-    assert response.context["form"].errors["number"] == ["Bitte eine ganze Zahl eingeben."]
+    assert response.context["form"].errors["number"] == [
+        "Die Klientennummer besteht nur aus Ziffern, z. B. 127."
+    ]
     assert 'inputmode="numeric"' in response.content.decode()
     assert 'value="12ab"' in response.content.decode()
     assert Client.objects.count() == 0
@@ -334,3 +336,85 @@ def test_tabs_with_errors_are_marked(staff_browser: BrowserClient) -> None:
     page = response.content.decode()
     assert page.count('class="tab tab-error"') == 2
     assert page.count("(enthält Fehler)") == 2
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("0", "Die Klientennummer ist mindestens 1."),
+        ("-1", "Die Klientennummer besteht nur aus Ziffern, z. B. 127."),
+        ("١٢٣", "Die Klientennummer besteht nur aus Ziffern, z. B. 127."),
+        ("²", "Die Klientennummer besteht nur aus Ziffern, z. B. 127."),
+        ("1000000000", "Die Klientennummer hat höchstens neun Stellen."),
+        ("1" + "0" * 30, "Die Klientennummer hat höchstens neun Stellen."),
+    ],
+)
+def test_a_number_outside_one_to_nine_digits_is_refused_with_one_kind_of_message(
+    staff_browser: BrowserClient, typed: str, message: str
+) -> None:
+    response = staff_browser.post("/klienten/neu/", _new_client_data(number=typed))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["number"] == [message]
+    assert Client.objects.count() == 0
+
+
+def test_a_save_over_someone_elses_change_is_refused_and_keeps_the_input(
+    staff_browser: BrowserClient, admin_browser: BrowserClient
+) -> None:
+    client = make_client(number=1, street="", city="Wien", portal_enabled=True)
+    loaded = staff_browser.get(f"/klienten/{client.pk}/").context["form"]["loaded_at"].value()
+    admin_browser.post(f"/klienten/{client.pk}/", client_form_data(client, street="Neue Gasse 1"))
+
+    response = staff_browser.post(
+        f"/klienten/{client.pk}/",
+        {**client_form_data(client, city="Graz"), "loaded_at": loaded},
+    )
+
+    client.refresh_from_db()
+    assert response.status_code == 200
+    assert (client.street, client.city) == ("Neue Gasse 1", "Wien")
+    assert response.context["form"].non_field_errors() == [
+        "Dieser Klient wurde inzwischen von jemand anderem geändert. Jetzt gespeichert ist "
+        "abweichend von Ihrer Eingabe: Straße „Neue Gasse 1“; Ort „Wien“. Ihre Eingaben "
+        "stehen unten; prüfen Sie sie und speichern Sie erneut, um sie zu übernehmen."
+    ]
+    page = response.content.decode()
+    assert 'value="Graz"' in page
+    assert f'name="loaded_at" value="{client.updated_at.isoformat()}"' in page
+
+
+def test_saving_again_after_the_conflict_takes_the_input(
+    staff_browser: BrowserClient, admin_browser: BrowserClient
+) -> None:
+    client = make_client(number=1, city="Wien", portal_enabled=True)
+    loaded = staff_browser.get(f"/klienten/{client.pk}/").context["form"]["loaded_at"].value()
+    admin_browser.post(f"/klienten/{client.pk}/", client_form_data(client, portal_enabled=False))
+    refused = staff_browser.post(
+        f"/klienten/{client.pk}/", {**client_form_data(client, city="Graz"), "loaded_at": loaded}
+    )
+
+    response = staff_browser.post(
+        f"/klienten/{client.pk}/",
+        {
+            **client_form_data(client, city="Graz", portal_enabled=False),
+            "loaded_at": refused.context["form"]["loaded_at"].value(),
+        },
+    )
+
+    client.refresh_from_db()
+    assert response.status_code == 302
+    assert (client.city, client.portal_enabled) == ("Graz", False)
+
+
+def test_a_tampered_load_time_is_treated_as_outdated(staff_browser: BrowserClient) -> None:
+    client = make_client(number=1, city="Wien")
+
+    response = staff_browser.post(
+        f"/klienten/{client.pk}/",
+        {**client_form_data(client, city="Graz"), "loaded_at": "gestern"},
+    )
+
+    client.refresh_from_db()
+    assert response.status_code == 200
+    assert client.city == "Wien"
