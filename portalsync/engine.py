@@ -116,13 +116,16 @@ def _release(token: uuid.UUID, claims: list[Claim]) -> None:
 
 
 def backoff_seconds(attempts: int, *, retry_after: float | None = None) -> float:
-    """Delay before attempt number `attempts + 1`: the schedule with ± jitter, or Retry-After."""
-    if retry_after is not None:
-        return retry_after
+    """Delay before attempt number `attempts + 1`: the schedule with ± jitter.
+
+    A Retry-After of the portal is honoured as the least delay, never as a shortcut: a
+    portal answering "Retry-After: 0" to every request would otherwise be hammered.
+    """
     steps = settings.PORTALSYNC_BACKOFF_SECONDS
     base = steps[min(max(attempts, 1), len(steps)) - 1]
     jitter = settings.PORTALSYNC_BACKOFF_JITTER
-    return base * random.uniform(1 - jitter, 1 + jitter)  # noqa: S311 - jitter, not crypto
+    scheduled = base * random.uniform(1 - jitter, 1 + jitter)  # noqa: S311 - jitter, not crypto
+    return max(scheduled, retry_after or 0.0)
 
 
 def _db_value(name: str, value: Any) -> Any:

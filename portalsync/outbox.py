@@ -74,7 +74,7 @@ def mark_client_changed(client: Client) -> None:
         bumped = SyncState.objects.filter(client_id=client.pk, enabled=True).update(
             **_bump(enabled=False)
         )
-        if bumped:
+        if bumped and not forget_never_sent([client.pk]):
             request_kick()
 
 
@@ -92,9 +92,12 @@ def mark_clients_changed(client_ids: Iterable[int], *, force: bool = False) -> i
     marked = SyncState.objects.filter(client_id__in=enabled_ids).update(
         **_bump(enabled=True, force=force)
     )
-    marked += SyncState.objects.filter(
+    disabled = SyncState.objects.filter(
         Q(client_id__in=ids) & ~Q(client_id__in=enabled_ids), enabled=True
     ).update(**_bump(enabled=False, force=force))
+    if disabled:
+        disabled -= forget_never_sent(ids)
+    marked += disabled
     with_state = set(
         SyncState.objects.filter(client_id__in=enabled_ids).values_list("client_id", flat=True)
     )
@@ -134,8 +137,26 @@ def mark_states_for_resend(state_ids: Iterable[int]) -> int:
     return marked
 
 
+def forget_never_sent(client_ids: Iterable[int]) -> int:
+    """Drop the sync state of those clients that no worker has picked up yet.
+
+    For an unticked or deleted client this means the portal never saw it: there is
+    nothing to move to "Inaktiv", and its data must not go out now. A claimed row (even
+    one whose answer was lost) stays, since the portal may hold it. Returns rows dropped.
+    """
+    _total, by_model = SyncState.objects.filter(
+        client_id__in=list(client_ids),
+        last_attempt_at__isnull=True,
+        lease_token__isnull=True,
+        delivered_version=0,
+    ).delete()
+    return by_model.get(SyncState._meta.label, 0)
+
+
 def mark_client_deleted(client: Client) -> None:
     """Keep what the portal needs to move a deleted client to "Inaktiv" (never delete remotely)."""
+    if forget_never_sent([client.pk]):
+        return
     state = SyncState.objects.filter(client_id=client.pk).first()
     # Nothing to tell the portal if it already has the client as inactive.
     if state is None or (not state.enabled and state.delivered_version >= state.desired_version):

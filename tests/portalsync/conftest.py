@@ -1,6 +1,7 @@
 from typing import Any
 
 import pytest
+from django_q.conf import Conf
 
 
 @pytest.fixture(params=[1, 200], ids=["single", "batch"])
@@ -12,3 +13,10 @@ def engine_mode(request: pytest.FixtureRequest, settings: Any) -> int:
     """
     settings.PORTALSYNC_BATCH_SIZE = request.param
     return request.param
+
+
+@pytest.fixture
+def no_inline_kick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kicks go to a broker nobody reads, as in production without a worker: a save
+    does not send; only an explicit drain (or a worker process) does."""
+    monkeypatch.setattr(Conf, "SYNC", False)

@@ -185,6 +185,22 @@ def test_throttling_honours_retry_after(connected_portal: EmulatorServer) -> Non
     assert 42.0 <= (state.next_attempt_at - before).total_seconds() < 43.0
 
 
+def test_a_retry_after_of_zero_still_waits_out_the_backoff_schedule(
+    connected_portal: EmulatorServer,
+) -> None:
+    connected_portal.faults.retry_after = 0
+    connected_portal.faults.throttle_rate = 1.0
+    before = timezone.now()
+
+    client = make_client(portal_enabled=True)
+    engine.drain()
+
+    state = _state(client)
+    assert (state.attempts, state.last_http_status) == (1, 429)
+    assert 10.0 <= (state.next_attempt_at - before).total_seconds() < 11.0
+    assert len(connected_portal.requests_log) == 1
+
+
 def test_a_portal_holding_a_newer_version_makes_the_board_reassert_its_state(
     connected_portal: EmulatorServer,
 ) -> None:
@@ -336,3 +352,44 @@ def test_a_portal_url_that_answers_html_pauses_with_a_clear_message(
         "Die Antwort ist keine Antwort der Portal-Schnittstelle (kein JSON); bitte die "
         "Klientenportal URL prüfen."
     )
+
+
+def test_a_client_unticked_before_any_push_is_never_sent(
+    connected_portal: EmulatorServer, no_inline_kick: None
+) -> None:
+    client = make_client(portal_enabled=True)
+    client.portal_enabled = False
+    client.save()
+
+    engine.drain()
+
+    assert connected_portal.requests_log == []
+    assert not SyncState.objects.exists()
+
+
+def test_a_client_deleted_before_any_push_is_never_sent(
+    connected_portal: EmulatorServer, no_inline_kick: None
+) -> None:
+    make_client(portal_enabled=True).delete()
+
+    engine.drain()
+
+    assert connected_portal.requests_log == []
+    assert not SyncState.objects.exists()
+
+
+def test_a_client_unticked_after_a_claim_still_goes_inactive(
+    connected_portal: EmulatorServer, no_inline_kick: None
+) -> None:
+    client = make_client(portal_enabled=True)
+    connected_portal.set_down(True)
+    engine.drain()  # claimed: the request may have reached the portal
+    connected_portal.set_down(False)
+    PortalConnection.objects.update(paused_until=timezone.now())
+    client.portal_enabled = False
+    client.save()
+
+    engine.drain()
+
+    remote = connected_portal.store.get(str(_state(client).portal_id))
+    assert (remote["portal_enabled"], remote["list_state"]) == (False, "inactive")

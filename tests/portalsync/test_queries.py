@@ -9,7 +9,6 @@ from django.db import connection
 from django.test import Client as BrowserClient
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django_q.conf import Conf
 
 from clients import services
 from clients.models import Client
@@ -21,12 +20,6 @@ from tests.factories import make_client
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PAGES = ["clients:list", "portalsync:settings", "portalsync:log"]
-
-
-@pytest.fixture
-def no_inline_kick(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Kicks go to the broker (nobody runs it), as in production: the save does not send."""
-    monkeypatch.setattr(Conf, "SYNC", False)
 
 
 def _add_clients(first: int, last: int) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from django_q.conf import Conf
 
 from clients.models import Client
 from portalsync import engine
@@ -18,12 +17,6 @@ from tests.helpers import wait_for
 from tests.workers import start_worker, stop_workers
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def no_inline_kick(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Kicks are queued for a broker nobody reads: only the worker processes send."""
-    monkeypatch.setattr(Conf, "SYNC", False)
 
 
 def test_a_worker_killed_after_the_portal_applied_is_taken_over_with_the_same_key(
