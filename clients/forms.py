@@ -101,10 +101,17 @@ class ClientForm(forms.ModelForm):
             "postcode": _("In Österreich vier Ziffern, z. B. 1010"),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, read_only: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["loaded_at"] = self.instance.updated_at.isoformat()
+        else:
+            # A new client has no legal form to change yet.
+            self.fields["legal_form"].help_text = ""
+        # Readers see the fields greyed out, not as inputs that silently go nowhere.
+        self.read_only = read_only
+        for field in self.fields.values():
+            field.disabled = field.disabled or read_only
         # Show stored numbers the way they are usually written; typed input stays as typed.
         if not self.is_bound:
             for name in validators.FORMATTERS:

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.context import operation as audit_operation
 from audit.models import AuditEntry
@@ -198,6 +199,23 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+
+    def summary(self) -> str:
+        """ "2 Klienten angelegt, 0 geändert, 0 unverändert, 1 fehlerhafte Zeile ausgelassen"."""
+        created = ngettext(
+            "%(count)d Klient angelegt", "%(count)d Klienten angelegt", self.created
+        ) % {"count": self.created}
+        skipped = ngettext(
+            "%(count)d fehlerhafte Zeile ausgelassen",
+            "%(count)d fehlerhafte Zeilen ausgelassen",
+            self.skipped,
+        ) % {"count": self.skipped}
+        return _("%(created)s, %(updated)d geändert, %(unchanged)d unverändert, %(skipped)s") % {
+            "created": created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": skipped,
+        }
 
 
 # --- Reading cells ----------------------------------------------------------------------

@@ -172,7 +172,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and not can_change:
         return render(request, "403.html", status=403)
     # The form validates a copy: the page header keeps showing the stored values.
-    form = ClientForm(request.POST or None, instance=copy.copy(client))
+    form = ClientForm(request.POST or None, instance=copy.copy(client), read_only=not can_change)
     if request.method == "POST" and form.is_valid():
         if _save(request, form, client) is not None:
             messages.success(request, _("Die Änderungen wurden gespeichert."))
@@ -214,12 +214,7 @@ def client_import_preview(request: HttpRequest, token: str) -> HttpResponse:
         )
         if result is not None:
             messages.success(
-                request,
-                _(
-                    "Import abgeschlossen: %(created)d Klienten angelegt, %(updated)d geändert, "
-                    "%(unchanged)d unverändert, %(skipped)d fehlerhafte Zeilen ausgelassen."
-                )
-                % vars(result),
+                request, _("Import abgeschlossen: %(summary)s.") % {"summary": result.summary()}
             )
             return redirect("clients:list")
         messages.error(

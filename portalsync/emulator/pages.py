@@ -104,6 +104,31 @@ class PageResult:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
 
+# The portal shows legal forms by name; the sync API carries the Board's codes. (The
+# emulator is a separate system: it keeps its own table instead of importing the Board's.)
+LEGAL_FORM_LABELS = {
+    "einzelunternehmen": "Einzelunternehmen",
+    "privatperson": "Privatperson",
+    "gesbr": "GesbR",
+    "og": "OG",
+    "kg": "KG",
+    "gmbh_co_kg": "GmbH & Co KG",
+    "gmbh": "GmbH",
+    "flexco": "FlexCo",
+    "ag": "AG",
+    "se": "SE",
+    "genossenschaft": "Genossenschaft",
+    "privatstiftung": "Privatstiftung",
+    "verein": "Verein",
+}
+
+
+def legal_form_label(code: object) -> str:
+    """The legal form's name; an unknown code is shown as sent."""
+    text = str(code or "")
+    return LEGAL_FORM_LABELS.get(text, text)
+
+
 def _local_zone() -> tzinfo:
     # The office works in Vienna; fall back to UTC on systems without tzdata.
     try:
@@ -165,7 +190,7 @@ def _client_row(item: Mapping[str, Any], with_create_button: bool) -> str:
         f'<td class="num">{escape(str(item["number"]))}</td>',
         f"<td>{escape(str(item['short_name'] or ''))}</td>",
         f"<td>{escape(str(item['name'] or ''))}</td>",
-        f"<td>{escape(str(item['legal_form'] or ''))}</td>",
+        f"<td>{escape(legal_form_label(item['legal_form']))}</td>",
         f"<td>{'betreut' if item['is_serviced'] else 'nicht betreut'}</td>",
         f"<td>{'aktiv' if item['receipt_sync_enabled'] else 'nicht aktiv'}</td>",
         f'<td class="num">{escape(str(item["version"]))}</td>',

@@ -105,7 +105,7 @@ def test_importing_only_the_valid_rows_skips_the_wrong_ones(
     ]
     assert (
         "Import abgeschlossen: 2 Klienten angelegt, 0 geändert, 0 unverändert, "
-        "1 fehlerhafte Zeilen ausgelassen." in response.content.decode()
+        "1 fehlerhafte Zeile ausgelassen." in response.content.decode()
     )
     assert ClientImport.objects.count() == 0
 
@@ -374,7 +374,8 @@ def test_the_command_imports_the_valid_rows_when_asked(tmp_path: Path) -> None:
 
     assert sorted(Client.objects.values_list("number", flat=True)) == [27, 56]
     assert out.getvalue().splitlines()[-1] == (
-        "Importiert: 2 angelegt, 0 geändert, 0 unverändert, 1 Zeilen ausgelassen."
+        "Importiert: 2 Klienten angelegt, 0 geändert, 0 unverändert, "
+        "1 fehlerhafte Zeile ausgelassen."
     )
 
 

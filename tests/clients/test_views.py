@@ -418,3 +418,28 @@ def test_a_tampered_load_time_is_treated_as_outdated(staff_browser: BrowserClien
     client.refresh_from_db()
     assert response.status_code == 200
     assert client.city == "Wien"
+
+
+def test_readers_see_the_client_greyed_out_and_told_it_is_view_only(
+    reader_user: object,
+) -> None:
+    client = make_client(number=1)
+    browser = BrowserClient()
+    browser.force_login(reader_user)
+
+    response = browser.get(f"/klienten/{client.pk}/")
+
+    page = response.content.decode()
+    assert all(field.disabled for field in response.context["form"].fields.values())
+    assert "Nur Ansicht: Sie dürfen Klienten ansehen, aber nicht ändern." in page
+    assert "Speichern</button>" not in page
+
+
+def test_the_legal_form_change_hint_is_shown_only_for_existing_clients(
+    staff_browser: BrowserClient,
+) -> None:
+    hint = "Ein Wechsel zwischen natürlicher Person und Gesellschaft"
+    client = make_client(number=1)
+
+    assert hint not in staff_browser.get("/klienten/neu/").content.decode()
+    assert hint in staff_browser.get(f"/klienten/{client.pk}/").content.decode()

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 import requests
 
+from clients.enums import LegalForm
 from portalsync.emulator import EmulatorServer
+from portalsync.emulator.pages import LEGAL_FORM_LABELS
 from tests.emulator.helpers import ID_A, ID_B, expected_hash, snapshot
 
 PASSWORD = "Portal-Passwort-1"
@@ -855,3 +857,19 @@ def test_stylesheet_and_unknown_page(server: EmulatorServer) -> None:
     assert ".topbar" in css.text
     assert missing.status_code == 404
     assert "Seite nicht gefunden" in missing.text
+
+
+def test_list_page_names_legal_forms_instead_of_codes(
+    server: EmulatorServer, api: requests.Session
+) -> None:
+    put(api, server, ID_A, 1, snapshot(1, legal_form="gmbh_co_kg"))
+    put(api, server, ID_B, 1, snapshot(2, legal_form="unbekannt"))
+
+    text = requests.get(f"{server.url}/", timeout=5).text
+
+    assert "<td>GmbH &amp; Co KG</td>" in text
+    assert "<td>unbekannt</td>" in text
+
+
+def test_the_portal_knows_a_name_for_every_legal_form_of_the_board() -> None:
+    assert set(LEGAL_FORM_LABELS) == set(LegalForm.values)

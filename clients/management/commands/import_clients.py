@@ -49,7 +49,4 @@ class Command(BaseCommand):
         result = importing.apply_plan(
             plan, valid_only=options["valid_only"], file_name=Path(options["file"]).name
         )
-        self.stdout.write(
-            f"Importiert: {result.created} angelegt, {result.updated} geändert, "
-            f"{result.unchanged} unverändert, {result.skipped} Zeilen ausgelassen."
-        )
+        self.stdout.write(f"Importiert: {result.summary()}.")
