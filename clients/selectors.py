@@ -145,3 +145,20 @@ def portal_change(*, client_ids: list[int], enabled: bool, examples: int = 10) -
 def is_client_number(text: str) -> bool:
     """ASCII digits only and short enough for the number column (no "²", no overflow)."""
     return is_ascii_digits(text) and len(text) <= 10
+
+
+def portal_number_holder(client: Client) -> Client | None:
+    """Another client the portal still knows under `client`'s number.
+
+    The portal keeps the number a client was first sent with (number changes are not
+    synced), so a number freed in the Board may still be taken on the portal. None when
+    `client` is not on the portal or nobody else holds the number there.
+    """
+    if not client.portal_enabled:
+        return None
+    return (
+        Client.objects.filter(sync_state__portal_number=client.number)
+        .exclude(pk=client.pk)
+        .only("number", "short_name")
+        .first()
+    )

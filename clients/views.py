@@ -178,12 +178,13 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Die Änderungen wurden gespeichert."))
             _warn_if_number_differs_from_portal(request, client, form)
             return redirect(client)
-    sync_state = getattr(client, "sync_state", None)
-    return render(
-        request,
-        "clients/client_form.html",
-        {"form": form, "client": client, "sync_state": sync_state, "can_change": can_change},
-    )
+    context = {
+        "form": form,
+        "client": client,
+        "sync_state": getattr(client, "sync_state", None),
+        "portal_number_holder": selectors.portal_number_holder(client),
+    }
+    return render(request, "clients/client_form.html", context)
 
 
 @login_required

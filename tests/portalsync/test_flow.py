@@ -89,6 +89,23 @@ def test_a_number_change_is_not_synced_and_flagged(
     assert page.count("Nummer am Portal: 27 – im Board: 127; bitte am Portal manuell ändern.") == 2
 
 
+def test_a_new_client_with_a_number_the_portal_still_uses_is_warned_about(
+    staff: BrowserClient, streicher: Client, connected_portal: EmulatorServer
+) -> None:
+    _save(staff, streicher, portal_enabled=True)
+    _save(staff, streicher, number=127)
+    newcomer = make_client(number=27, short_name="Bäckerei Groß", portal_enabled=True)
+
+    page = staff.get(f"/klienten/{newcomer.pk}/").content.decode()
+
+    assert (
+        "Am Klientenportal trägt noch der Klient „Streicher Stefan II“ (im Board jetzt 127) "
+        "die Nummer 27: Das Portal führt damit zwei Klienten unter dieser Nummer. Bitte ändern "
+        "Sie dessen Nummer am Portal."
+    ) in page
+    assert "trägt noch der Klient" not in staff.get(f"/klienten/{streicher.pk}/").content.decode()
+
+
 def test_unticking_moves_the_client_to_inactive(
     staff: BrowserClient, streicher: Client, connected_portal: EmulatorServer
 ) -> None:
