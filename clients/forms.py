@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django import forms
@@ -110,8 +110,14 @@ class ClientForm(forms.ModelForm):
             self.fields["legal_form"].help_text = ""
         # Readers see the fields greyed out, not as inputs that silently go nowhere.
         self.read_only = read_only
-        for field in self.fields.values():
+        for name, field in self.fields.items():
             field.disabled = field.disabled or read_only
+            # The page carries the values as loaded, so changed_data is what this user
+            # changed, not every difference to a row someone else saved meanwhile. A post
+            # without them (a script) is compared with the stored row instead.
+            field.show_hidden_initial = name in self._meta.fields and (
+                not self.is_bound or self.add_initial_prefix(name) in self.data
+            )
         # Show stored numbers the way they are usually written; typed input stays as typed.
         if not self.is_bound:
             for name in validators.FORMATTERS:
@@ -153,24 +159,48 @@ class ClientForm(forms.ModelForm):
         except ValueError:
             return datetime.min.replace(tzinfo=UTC)
 
-    def report_changed_meanwhile(self, current: Client) -> None:
-        """Tell what someone else saved in the meantime; the next save takes this input."""
-        stored = [
-            f"{self[name].label} „{written_value(name, getattr(current, name))}“"
+    def changed_meanwhile(self, current: Client) -> list[str]:
+        """Fields someone else changed since this page was loaded (as `current` shows)."""
+        stored = ClientForm(instance=current).initial
+        return [
+            name
             for name in self._meta.fields
-            if getattr(current, name) != self.cleaned_data.get(name)
+            if self.fields[name].has_changed(
+                stored.get(name),
+                self[name]
+                .field.hidden_widget()
+                .value_from_datadict(self.data, self.files, self.add_initial_prefix(name)),
+            )
         ]
+
+    def report_changed_meanwhile(self, current: Client, fields: list[str]) -> None:
+        """Both this user and someone else changed `fields`: show the other's values, take
+        theirs into the fields this user left alone, and rebase the page on `current`, so
+        the next save writes exactly what this user changed."""
+        stored = ClientForm(instance=current).initial
+        data = self.data.copy()
+        for name in self._meta.fields:
+            text = _as_posted(stored.get(name))
+            if name not in self.changed_data:
+                _set_posted(data, self.add_prefix(name), text)
+            data[self.add_initial_prefix(name)] = _as_hidden(stored.get(name))
+        data[self.add_prefix("loaded_at")] = current.updated_at.isoformat()
+        self.data = data
         self.add_error(
             None,
             _(
-                "Dieser Klient wurde inzwischen von jemand anderem geändert. Jetzt "
-                "gespeichert ist abweichend von Ihrer Eingabe: %(stored)s. Ihre Eingaben "
-                "stehen unten; prüfen Sie sie und speichern Sie erneut, um sie zu übernehmen."
+                "Dieser Klient wurde inzwischen von jemand anderem geändert, auch in Feldern, "
+                "die Sie geändert haben. Jetzt gespeichert ist: %(stored)s. Die übrigen "
+                "Änderungen der anderen Person sind unten übernommen, Ihre Eingaben sind "
+                "erhalten; prüfen Sie sie und speichern Sie erneut, um sie zu übernehmen."
             )
-            % {"stored": "; ".join(stored)},
+            % {
+                "stored": "; ".join(
+                    f"{self[name].label} „{written_value(name, getattr(current, name))}“"
+                    for name in fields
+                )
+            },
         )
-        self.data = self.data.copy()
-        self.data[self.add_prefix("loaded_at")] = current.updated_at.isoformat()
 
     def field_warnings(self) -> dict[str, list[str]]:
         """Hints on the stored client, by field (none while the user is correcting input)."""
@@ -196,6 +226,27 @@ class ClientForm(forms.ModelForm):
             )
             for key, title, names in TABS
         ]
+
+
+def _as_posted(value: Any) -> str | bool:
+    """A stored value as the browser would post it (True/False for a checkbox)."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _as_hidden(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _set_posted(data: Any, key: str, value: str | bool) -> None:
+    """Put `value` into POST data; an unticked checkbox is one that is not posted."""
+    if value is False:
+        data.pop(key, None)
+    else:
+        data[key] = "on" if value is True else value
 
 
 def _choices(blank: str, choices: Any) -> list[tuple[str, str]]:

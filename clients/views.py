@@ -119,11 +119,24 @@ def _save(request: HttpRequest, form: ClientForm, client: Client | None) -> Clie
         if client is None:
             return services.client_create(data=form.client_values(), user=request.user)
         data = form.client_values(changed_only=True)
-        return services.client_update(
-            client=client, data=data, user=request.user, loaded_at=form.loaded_version()
-        )
+        try:
+            return services.client_update(
+                client=client, data=data, user=request.user, loaded_at=form.loaded_version()
+            )
+        except services.ClientChangedMeanwhile as exc:
+            overlap = [name for name in form.changed_meanwhile(exc.current) if name in data]
+            if overlap:
+                form.report_changed_meanwhile(exc.current, overlap)
+                return None
+            # Someone else changed other fields: keep theirs, write this user's on top.
+            return services.client_update(
+                client=exc.current,
+                data=data,
+                user=request.user,
+                loaded_at=exc.current.updated_at,
+            )
     except services.ClientChangedMeanwhile as exc:
-        form.report_changed_meanwhile(exc.current)
+        form.report_changed_meanwhile(exc.current, form.changed_meanwhile(exc.current))
     except ValidationError as exc:
         form.add_error(None, exc)
     except IntegrityError:
@@ -174,10 +187,11 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # The form validates a copy: the page header keeps showing the stored values.
     form = ClientForm(request.POST or None, instance=copy.copy(client), read_only=not can_change)
     if request.method == "POST" and form.is_valid():
-        if _save(request, form, client) is not None:
+        saved = _save(request, form, client)
+        if saved is not None:
             messages.success(request, _("Die Änderungen wurden gespeichert."))
-            _warn_if_number_differs_from_portal(request, client, form)
-            return redirect(client)
+            _warn_if_number_differs_from_portal(request, saved, form)
+            return redirect(saved)
     context = {
         "form": form,
         "client": client,

@@ -359,52 +359,82 @@ def test_a_number_outside_one_to_nine_digits_is_refused_with_one_kind_of_message
     assert Client.objects.count() == 0
 
 
-def test_a_save_over_someone_elses_change_is_refused_and_keeps_the_input(
+def _loaded_form(browser: BrowserClient, client: Client) -> dict[str, str]:
+    """What the browser posts back unchanged: the fields, their hidden initial values and
+    the load time, as the page rendered them."""
+    form = browser.get(f"/klienten/{client.pk}/").context["form"]
+    data: dict[str, str] = {}
+    for name in form._meta.fields:
+        value = form[name].value()
+        hidden = "" if value is None else str(value)
+        data[form.add_initial_prefix(name)] = hidden
+        if value is True:
+            data[name] = "on"
+        elif value not in (None, False):
+            data[name] = hidden
+    data["loaded_at"] = form["loaded_at"].value()
+    return data
+
+
+def test_a_save_after_someone_else_changed_other_fields_keeps_both_changes(
     staff_browser: BrowserClient, admin_browser: BrowserClient
 ) -> None:
     client = make_client(number=1, street="", city="Wien", portal_enabled=True)
-    loaded = staff_browser.get(f"/klienten/{client.pk}/").context["form"]["loaded_at"].value()
-    admin_browser.post(f"/klienten/{client.pk}/", client_form_data(client, street="Neue Gasse 1"))
-
-    response = staff_browser.post(
+    stale = _loaded_form(staff_browser, client)
+    admin_browser.post(
         f"/klienten/{client.pk}/",
-        {**client_form_data(client, city="Graz"), "loaded_at": loaded},
+        {**_loaded_form(admin_browser, client), "street": "Neue Gasse 1", "portal_enabled": ""},
     )
 
-    client.refresh_from_db()
-    assert response.status_code == 200
-    assert (client.street, client.city) == ("Neue Gasse 1", "Wien")
-    assert response.context["form"].non_field_errors() == [
-        "Dieser Klient wurde inzwischen von jemand anderem geändert. Jetzt gespeichert ist "
-        "abweichend von Ihrer Eingabe: Straße „Neue Gasse 1“; Ort „Wien“. Ihre Eingaben "
-        "stehen unten; prüfen Sie sie und speichern Sie erneut, um sie zu übernehmen."
-    ]
-    page = response.content.decode()
-    assert 'value="Graz"' in page
-    assert f'name="loaded_at" value="{client.updated_at.isoformat()}"' in page
-
-
-def test_saving_again_after_the_conflict_takes_the_input(
-    staff_browser: BrowserClient, admin_browser: BrowserClient
-) -> None:
-    client = make_client(number=1, city="Wien", portal_enabled=True)
-    loaded = staff_browser.get(f"/klienten/{client.pk}/").context["form"]["loaded_at"].value()
-    admin_browser.post(f"/klienten/{client.pk}/", client_form_data(client, portal_enabled=False))
-    refused = staff_browser.post(
-        f"/klienten/{client.pk}/", {**client_form_data(client, city="Graz"), "loaded_at": loaded}
-    )
-
-    response = staff_browser.post(
-        f"/klienten/{client.pk}/",
-        {
-            **client_form_data(client, city="Graz", portal_enabled=False),
-            "loaded_at": refused.context["form"]["loaded_at"].value(),
-        },
-    )
+    response = staff_browser.post(f"/klienten/{client.pk}/", {**stale, "city": "Graz"})
 
     client.refresh_from_db()
     assert response.status_code == 302
-    assert (client.city, client.portal_enabled) == ("Graz", False)
+    assert (client.street, client.city, client.portal_enabled) == ("Neue Gasse 1", "Graz", False)
+
+
+def test_a_save_over_someone_elses_change_of_the_same_field_is_refused_and_keeps_the_input(
+    staff_browser: BrowserClient, admin_browser: BrowserClient
+) -> None:
+    client = make_client(number=1, street="", city="Wien")
+    stale = _loaded_form(staff_browser, client)
+    admin_browser.post(
+        f"/klienten/{client.pk}/",
+        {**_loaded_form(admin_browser, client), "street": "Neue Gasse 1", "city": "Linz"},
+    )
+
+    response = staff_browser.post(f"/klienten/{client.pk}/", {**stale, "city": "Graz"})
+
+    client.refresh_from_db()
+    assert response.status_code == 200
+    assert (client.street, client.city) == ("Neue Gasse 1", "Linz")
+    assert response.context["form"].non_field_errors() == [
+        "Dieser Klient wurde inzwischen von jemand anderem geändert, auch in Feldern, die Sie "
+        "geändert haben. Jetzt gespeichert ist: Ort „Linz“. Die übrigen Änderungen der "
+        "anderen Person sind unten übernommen, Ihre Eingaben sind erhalten; prüfen Sie sie "
+        "und speichern Sie erneut, um sie zu übernehmen."
+    ]
+    page = response.content.decode()
+    assert 'name="city" value="Graz"' in page
+    assert 'name="street" value="Neue Gasse 1"' in page
+
+
+def test_saving_again_after_the_conflict_takes_the_input_and_keeps_the_others(
+    staff_browser: BrowserClient, admin_browser: BrowserClient
+) -> None:
+    client = make_client(number=1, street="", city="Wien")
+    stale = _loaded_form(staff_browser, client)
+    admin_browser.post(
+        f"/klienten/{client.pk}/",
+        {**_loaded_form(admin_browser, client), "street": "Neue Gasse 1", "city": "Linz"},
+    )
+    refused = staff_browser.post(f"/klienten/{client.pk}/", {**stale, "city": "Graz"})
+
+    response = staff_browser.post(f"/klienten/{client.pk}/", refused.context["form"].data)
+
+    client.refresh_from_db()
+    assert response.status_code == 302
+    assert (client.street, client.city) == ("Neue Gasse 1", "Graz")
 
 
 def test_a_tampered_load_time_is_treated_as_outdated(staff_browser: BrowserClient) -> None:
