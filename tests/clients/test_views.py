@@ -1,5 +1,7 @@
 """Client pages: list and search, create and edit with tabs, clear form errors."""
 
+from typing import Any
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client as BrowserClient
@@ -393,17 +395,24 @@ def test_a_save_after_someone_else_changed_other_fields_keeps_both_changes(
     assert (client.street, client.city, client.portal_enabled) == ("Neue Gasse 1", "Graz", False)
 
 
-def test_a_save_over_someone_elses_change_of_the_same_field_is_refused_and_keeps_the_input(
-    staff_browser: BrowserClient, admin_browser: BrowserClient
-) -> None:
-    client = make_client(number=1, street="", city="Wien")
+def _edit_city_after_admin_changed_it(
+    staff_browser: BrowserClient, admin_browser: BrowserClient, client: Client
+) -> Any:
+    """Staff loads the page; the admin saves street and city; staff then saves city."""
     stale = _loaded_form(staff_browser, client)
     admin_browser.post(
         f"/klienten/{client.pk}/",
         {**_loaded_form(admin_browser, client), "street": "Neue Gasse 1", "city": "Linz"},
     )
+    return staff_browser.post(f"/klienten/{client.pk}/", {**stale, "city": "Graz"})
 
-    response = staff_browser.post(f"/klienten/{client.pk}/", {**stale, "city": "Graz"})
+
+def test_a_save_over_someone_elses_change_of_the_same_field_is_refused_and_keeps_the_input(
+    staff_browser: BrowserClient, admin_browser: BrowserClient
+) -> None:
+    client = make_client(number=1, street="", city="Wien")
+
+    response = _edit_city_after_admin_changed_it(staff_browser, admin_browser, client)
 
     client.refresh_from_db()
     assert response.status_code == 200
@@ -423,12 +432,7 @@ def test_saving_again_after_the_conflict_takes_the_input_and_keeps_the_others(
     staff_browser: BrowserClient, admin_browser: BrowserClient
 ) -> None:
     client = make_client(number=1, street="", city="Wien")
-    stale = _loaded_form(staff_browser, client)
-    admin_browser.post(
-        f"/klienten/{client.pk}/",
-        {**_loaded_form(admin_browser, client), "street": "Neue Gasse 1", "city": "Linz"},
-    )
-    refused = staff_browser.post(f"/klienten/{client.pk}/", {**stale, "city": "Graz"})
+    refused = _edit_city_after_admin_changed_it(staff_browser, admin_browser, client)
 
     response = staff_browser.post(f"/klienten/{client.pk}/", refused.context["form"].data)
 
