@@ -41,6 +41,13 @@ TABS = (
 )
 
 
+NUMBER_MESSAGES = {
+    "invalid": _("Die Klientennummer besteht nur aus Ziffern, z. B. 127."),
+    "min_value": _("Die Klientennummer ist mindestens 1."),
+    "max_value": _("Die Klientennummer hat höchstens neun Stellen."),
+}
+
+
 class ClientNumberField(forms.IntegerField):
     """Klientennummer as typed: digits 0-9 only (int() would read "١٢٣" as 123)."""
 
@@ -54,13 +61,6 @@ class ClientNumberField(forms.IntegerField):
         if text and not validators.is_ascii_digits(text):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(text)
-
-
-NUMBER_MESSAGES = {
-    "invalid": _("Die Klientennummer besteht nur aus Ziffern, z. B. 127."),
-    "min_value": _("Die Klientennummer ist mindestens 1."),
-    "max_value": _("Die Klientennummer hat höchstens neun Stellen."),
-}
 
 
 class ClientForm(forms.ModelForm):
@@ -159,16 +159,18 @@ class ClientForm(forms.ModelForm):
         except ValueError:
             return datetime.min.replace(tzinfo=UTC)
 
-    def changed_meanwhile(self, current: Client) -> list[str]:
-        """Fields someone else changed since this page was loaded (as `current` shows)."""
+    def changed_by_both(self, current: Client) -> list[str]:
+        """Fields this user changed that someone else also changed since the page was
+        loaded (`current` is the row as stored now)."""
         stored = ClientForm(instance=current).initial
         return [
             name
-            for name in self._meta.fields
-            if self.fields[name].has_changed(
+            for name in self.changed_data
+            if name in self._meta.fields
+            and self.fields[name].has_changed(
                 stored.get(name),
-                self[name]
-                .field.hidden_widget()
+                self.fields[name]
+                .hidden_widget()
                 .value_from_datadict(self.data, self.files, self.add_initial_prefix(name)),
             )
         ]

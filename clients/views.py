@@ -118,25 +118,7 @@ def _save(request: HttpRequest, form: ClientForm, client: Client | None) -> Clie
     try:
         if client is None:
             return services.client_create(data=form.client_values(), user=request.user)
-        data = form.client_values(changed_only=True)
-        try:
-            return services.client_update(
-                client=client, data=data, user=request.user, loaded_at=form.loaded_version()
-            )
-        except services.ClientChangedMeanwhile as exc:
-            overlap = [name for name in form.changed_meanwhile(exc.current) if name in data]
-            if overlap:
-                form.report_changed_meanwhile(exc.current, overlap)
-                return None
-            # Someone else changed other fields: keep theirs, write this user's on top.
-            return services.client_update(
-                client=exc.current,
-                data=data,
-                user=request.user,
-                loaded_at=exc.current.updated_at,
-            )
-    except services.ClientChangedMeanwhile as exc:
-        form.report_changed_meanwhile(exc.current, form.changed_meanwhile(exc.current))
+        return _update_over_other_saves(request, form, client)
     except ValidationError as exc:
         form.add_error(None, exc)
     except IntegrityError:
@@ -144,6 +126,29 @@ def _save(request: HttpRequest, form: ClientForm, client: Client | None) -> Clie
             None,
             _("Klientennummer oder Kurzbezeichnung wurde soeben anderweitig vergeben."),
         )
+    return None
+
+
+def _update_over_other_saves(
+    request: HttpRequest, form: ClientForm, client: Client
+) -> Client | None:
+    """Save this user's changes on top of saves made since the page was loaded, unless
+    those touched the same fields: then report them and save nothing."""
+    data = form.client_values(changed_only=True)
+    loaded_at = form.loaded_version()
+    # A further save can slip in between two tries; after a few, ask the user instead.
+    for _attempt in range(3):
+        try:
+            return services.client_update(
+                client=client, data=data, user=request.user, loaded_at=loaded_at
+            )
+        except services.ClientChangedMeanwhile as exc:
+            client, loaded_at = exc.current, exc.current.updated_at
+            both = form.changed_by_both(client)
+            if both:
+                form.report_changed_meanwhile(client, both)
+                return None
+    form.report_changed_meanwhile(client, list(data))
     return None
 
 
